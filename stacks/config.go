@@ -1,0 +1,171 @@
+package stacks
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// ConfigNamespace is the Pulumi project name, which namespaces every config key.
+const ConfigNamespace = "data-platform"
+
+// Config is a stack's raw config: key (without the namespace) to value. Secret
+// values are only checked for presence here; components read them as secrets.
+type Config map[string]string
+
+// ConfigKey documents one config key and the kinds of environment that use it.
+type ConfigKey struct {
+	Name     string
+	Kinds    []Kind
+	Secret   bool
+	Required bool
+	Doc      string
+}
+
+var (
+	allKinds      = []Kind{KindProduction, KindStaging, KindPublic, KindPreviews, KindPreview}
+	workloadKinds = []Kind{KindProduction, KindStaging, KindPublic, KindPreview}
+	storedKinds   = []Kind{KindProduction, KindStaging, KindPublic}
+	previewKinds  = []Kind{KindPreview}
+)
+
+// ConfigKeys is every key a stack may set. The README's config reference follows it.
+var ConfigKeys = []ConfigKey{
+	{Name: "kubeContext", Kinds: allKinds, Required: true, Doc: "kubeconfig context of the target cluster (the Kubernetes provider is explicit, never ambient)"},
+	{Name: "frontendTag", Kinds: workloadKinds, Required: true, Doc: "tag of ghcr.io/virdx/vxplatform-frontend"},
+	{Name: "apiTag", Kinds: workloadKinds, Required: true, Doc: "tag of ghcr.io/virdx/vxplatform-api"},
+	{Name: "backupTag", Kinds: workloadKinds, Required: true, Doc: "tag of ghcr.io/virdx/vxplatform-backup (backup and restore jobs)"},
+	{Name: "frontendReplicas", Kinds: workloadKinds, Doc: "frontend replicas: 2-10 (default 2), previews 1-2 (default 1)"},
+	{Name: "apiReplicas", Kinds: workloadKinds, Doc: "API replicas: 2-10 (default 2), previews 1-2 (default 1)"},
+	{Name: "storageClass", Kinds: workloadKinds, Doc: "storage class of the Postgres volume (default: the cluster's default)"},
+	{Name: "postgresStorage", Kinds: workloadKinds, Doc: "Postgres volume size: 10Gi-2Ti (default 50Gi), previews 1Gi-10Gi (default 2Gi)"},
+	{Name: "pinImages", Kinds: workloadKinds, Doc: "deploy images by registry digest; always true on production and staging, default false elsewhere"},
+	{Name: "s3Endpoint", Kinds: workloadKinds, Required: true, Doc: "host:port of the central MinIO"},
+	{Name: "s3UseTLS", Kinds: workloadKinds, Doc: "talk to the central MinIO over TLS (default true)"},
+	{Name: "s3EgressCidr", Kinds: workloadKinds, Doc: "address range the egress policy opens for the central MinIO (default: its IP/32; required when s3Endpoint is a hostname)"},
+	{Name: "minioUser", Kinds: workloadKinds, Secret: true, Required: true, Doc: "admin user the MinIO provider manages buckets and identities with (secret)"},
+	{Name: "minioPassword", Kinds: workloadKinds, Secret: true, Required: true, Doc: "its password (secret)"},
+	{Name: "registryUser", Kinds: workloadKinds, Secret: true, Doc: "ghcr.io user for digest lookups (secret; with registryPassword)"},
+	{Name: "registryPassword", Kinds: workloadKinds, Secret: true, Doc: "ghcr.io token for digest lookups (secret; with registryUser)"},
+	{Name: "bucket", Kinds: storedKinds, Doc: "the environment's own target bucket (defaults: dataplatform-prod, dataplatform-dev, dataplatform-public)"},
+	{Name: "sourceBucket", Kinds: previewKinds, Doc: "central bucket a preview reads (default dataplatform-public); never a patient-data bucket"},
+	{Name: "backupSchedule", Kinds: storedKinds, Doc: "cron schedule of the backup CronJob (default '15 2 * * *', UTC)"},
+	{Name: "backupRetentionDays", Kinds: storedKinds, Doc: "days a backup is kept before its lifecycle rule expires it: 7-3650 (default 30)"},
+	{Name: "ingress", Kinds: workloadKinds, Doc: "expose the frontend through an Ingress (default false)"},
+	{Name: "hostname", Kinds: workloadKinds, Doc: "the Ingress host (default <env>.data.virdx.dev, pr-<N>.previews.data.virdx.dev)"},
+	{Name: "ingressClass", Kinds: workloadKinds, Doc: "ingress class; production and staging may use only 'internal' (default), others default 'nginx'"},
+	{Name: "ingressAllowedSources", Kinds: workloadKinds, Doc: "comma-separated CIDRs allowed to reach the Ingress; required on production and staging when ingress is on"},
+	{Name: "ingressTlsSecret", Kinds: workloadKinds, Doc: "TLS Secret of the Ingress (default <prefix>web-tls)"},
+}
+
+func (k ConfigKey) appliesTo(kind Kind) bool {
+	for _, kk := range k.Kinds {
+		if kk == kind {
+			return true
+		}
+	}
+	return false
+}
+
+func lookupKey(name string) (ConfigKey, bool) {
+	for _, k := range ConfigKeys {
+		if k.Name == name {
+			return k, true
+		}
+	}
+	return ConfigKey{}, false
+}
+
+// reader reads typed values from a Config, recording problems instead of stopping.
+type reader struct {
+	kind     Kind
+	cfg      Config
+	problems problems
+}
+
+func (r *reader) raw(key string) (string, bool) {
+	v, ok := r.cfg[key]
+	return v, ok
+}
+
+func (r *reader) string(key, fallback string) string {
+	if v, ok := r.raw(key); ok {
+		return v
+	}
+	return fallback
+}
+
+func (r *reader) bool(key string, fallback bool) bool {
+	v, ok := r.raw(key)
+	if !ok {
+		return fallback
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil || (v != "true" && v != "false") {
+		r.problems.add(key, v, allowedBool)
+		return fallback
+	}
+	return b
+}
+
+func (r *reader) intIn(key string, fallback, lo, hi int) int {
+	v, ok := r.raw(key)
+	if !ok {
+		return fallback
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		r.problems.add(key, v, fmt.Sprintf("a whole number from %d to %d for a %s stack", lo, hi, r.kind))
+		return fallback
+	}
+	return n
+}
+
+// checkKeys reports unknown keys, keys the kind does not use, and missing required ones.
+func (r *reader) checkKeys() {
+	names := make([]string, 0, len(r.cfg))
+	for name := range r.cfg {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		key, known := lookupKey(name)
+		switch {
+		case !known:
+			r.problems.add(name, redactUnknown(r.cfg[name]), "one of the keys in the README's config reference")
+		case !key.appliesTo(r.kind):
+			r.problems.add(name, r.shown(key), fmt.Sprintf("not set: a %s stack does not use %s", r.kind, name))
+		}
+	}
+	for _, key := range ConfigKeys {
+		if _, set := r.cfg[key.Name]; key.Required && key.appliesTo(r.kind) && !set {
+			how := "pulumi config set " + key.Name + " <value>"
+			if key.Secret {
+				how = "pulumi config set --secret " + key.Name + " <value>"
+			}
+			r.problems.add(key.Name, "", "required for a "+string(r.kind)+" stack: "+key.Doc+"; set it with '"+how+"'")
+		}
+	}
+}
+
+// shown is a key's value as an error may print it: secrets never appear.
+func (r *reader) shown(key ConfigKey) string {
+	if key.Secret {
+		return "[secret]"
+	}
+	return r.cfg[key.Name]
+}
+
+// redactUnknown hides the value of an unknown key: it may be a misspelt secret.
+func redactUnknown(string) string { return "[not shown]" }
+
+func splitList(v string) []string {
+	var out []string
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}

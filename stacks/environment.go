@@ -1,0 +1,176 @@
+package stacks
+
+// Environment is everything one stack deploys, as plain values. Components take
+// these values and never ask which kind of environment they are in.
+type Environment struct {
+	StackIdentity
+	Sensitive bool
+
+	// Namespace is the Kubernetes namespace the environment deploys into.
+	Namespace string
+	// OwnsNamespace is false for a pull-request preview: the previews stack owns the
+	// shared namespace, so destroying one preview can never remove it.
+	OwnsNamespace bool
+	// NamePrefix is prepended to every Kubernetes object name ("pr-123-" in a preview),
+	// so that previews sharing a namespace never collide.
+	NamePrefix string
+
+	Cluster Cluster
+	Sizing  Sizing
+	Images  Images
+	Storage ObjectStorage
+	Backup  Backup
+	Ingress Ingress
+}
+
+// Cluster says which Kubernetes cluster the explicit provider talks to.
+type Cluster struct {
+	KubeContext string
+}
+
+// Resources are one container's requests and limits, as Kubernetes quantities.
+type Resources struct {
+	CPURequest    string
+	MemoryRequest string
+	CPULimit      string
+	MemoryLimit   string
+}
+
+// Workload is the size of one deployed workload.
+type Workload struct {
+	Replicas  int
+	Resources Resources
+}
+
+// Volume is a persistent volume claim's size and class ("" is the cluster default).
+type Volume struct {
+	Size         string
+	StorageClass string
+}
+
+// Quota is a namespace's ResourceQuota.
+type Quota struct {
+	CPURequests    string
+	MemoryRequests string
+	CPULimits      string
+	MemoryLimits   string
+	Pods           int
+	Claims         int
+	Storage        string
+}
+
+// ContainerBounds is the namespace LimitRange: defaults for containers that set
+// nothing, and the largest container the namespace admits.
+type ContainerBounds struct {
+	Default Resources
+	MaxCPU  string
+	MaxMem  string
+}
+
+// Sizing is what the environment may use. Production, staging and public are
+// identical; a preview is small.
+type Sizing struct {
+	Frontend Workload
+	API      Workload
+	Postgres Workload
+	// PostgresVolume holds the database files.
+	PostgresVolume Volume
+	// Job sizes the backup and restore jobs.
+	Job Resources
+	// ObjectStore and ObjectStoreVolume size a preview's in-cluster MinIO.
+	ObjectStore       Workload
+	ObjectStoreVolume Volume
+	// Quota and Bounds apply to the namespace; set only where the stack owns it.
+	Quota  Quota
+	Bounds ContainerBounds
+}
+
+// Images are the container images the environment runs, as repository:tag.
+type Images struct {
+	Frontend    string
+	API         string
+	Postgres    string
+	Backup      string
+	ObjectStore string // previews only
+	ObjectTool  string // previews only: mc, to create the preview bucket
+	// PinDigests resolves every image to its registry digest before deploying.
+	PinDigests bool
+}
+
+// Endpoint is an S3 endpoint: host:port, TLS, and the address range that the
+// namespace's egress policy opens for it.
+type Endpoint struct {
+	HostPort   string
+	UseTLS     bool
+	EgressCIDR string
+}
+
+// ObjectStorage says where the environment's files live and who may touch what.
+type ObjectStorage struct {
+	// Central is the company's central MinIO.
+	Central Endpoint
+	// TargetBucket is where new files go: a central bucket, or for a preview the
+	// bucket of its own in-cluster store.
+	TargetBucket string
+	// TargetIsPreviewStore is true when TargetBucket lives in the in-cluster store.
+	TargetIsPreviewStore bool
+	// ReadBuckets are central buckets the environment reads besides its target.
+	ReadBuckets []string
+	// OwnedBuckets are the central buckets this stack creates and manages.
+	OwnedBuckets []OwnedBucket
+	// Identities are the environment's object-store users and what each may do.
+	Identities []Identity
+}
+
+// OwnedBucket is a central bucket a stack creates. Backup buckets expire objects
+// after RetentionDays through a lifecycle rule, so that no identity needs delete.
+type OwnedBucket struct {
+	Name          string
+	Protected     bool
+	Versioned     bool
+	RetentionDays int // 0: no expiry
+}
+
+// Backup is the environment's database backup and restore plan.
+type Backup struct {
+	Enabled  bool
+	Schedule string
+	// Bucket and Prefix are where this environment's backups are written.
+	Bucket string
+	Prefix string
+	// RetentionDays is how long a backup is kept before its lifecycle rule expires it.
+	RetentionDays int
+	// RestoreFrom, when set, is the backup location this environment is restored from:
+	// staging from production (on demand), a preview from public (on create).
+	RestoreFrom *BackupSource
+}
+
+// BackupSource is where a restore reads from.
+type BackupSource struct {
+	Environment string
+	Bucket      string
+	Prefix      string
+	// OnCreate restores once when the environment is created; otherwise the restore
+	// Job is created suspended and run on demand.
+	OnCreate bool
+}
+
+// Ingress exposes the frontend under a readable hostname. Off by default.
+type Ingress struct {
+	Enabled bool
+	Host    string
+	Class   string
+	// AllowedSources is the source address allow-list; required on sensitive stacks.
+	AllowedSources []string
+	TLSSecret      string
+}
+
+// ResourceName is the Kubernetes object name for one part of the environment.
+func (e Environment) ResourceName(part string) string {
+	return e.NamePrefix + part
+}
+
+// Instance is the value of the app.kubernetes.io/instance label.
+func (e Environment) Instance() string {
+	return e.Stack
+}

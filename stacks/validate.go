@@ -1,0 +1,125 @@
+package stacks
+
+import (
+	"net"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+var (
+	// imageTagPattern is the OCI reference grammar for a tag.
+	imageTagPattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+	// dnsLabelPattern is an RFC 1123 label, lowercase as Kubernetes requires.
+	dnsLabelPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	// storageQuantityPattern accepts whole binary sizes only: "2Gb" or "2G" are the
+	// mistakes it exists to catch.
+	storageQuantityPattern = regexp.MustCompile(`^([1-9][0-9]{0,5})(Mi|Gi|Ti)$`)
+	bucketCharsPattern     = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	cronFieldPattern       = regexp.MustCompile(`^(\*|[0-9]+(-[0-9]+)?)(/[0-9]+)?(,(\*|[0-9]+(-[0-9]+)?)(/[0-9]+)?)*$`)
+	numberPattern          = regexp.MustCompile(`[0-9]+`)
+)
+
+const (
+	allowedImageTag  = "an image tag: letters, digits, '_', '.', '-', at most 128 characters, not 'latest'"
+	allowedQuantity  = "a whole size in Mi, Gi or Ti, e.g. 20Gi"
+	allowedBucket    = "an S3 bucket name: 3-63 characters of lowercase letters, digits, '.' and '-', starting and ending with a letter or digit, no '..', not an IP address"
+	allowedHostname  = "a lowercase DNS name such as staging.data.virdx.dev (no wildcard)"
+	allowedCron      = "a five-field cron schedule such as '15 2 * * *'"
+	allowedBool      = "true or false"
+	allowedHostPort  = "host:port of the S3 endpoint, e.g. 192.168.10.101:10000"
+	allowedCIDR      = "an address range in CIDR form, e.g. 10.20.0.0/16"
+	allowedKubeCtx   = "the name of a context in your kubeconfig"
+	allowedClassName = "a DNS label such as nginx"
+)
+
+func validImageTag(tag string) bool {
+	return imageTagPattern.MatchString(tag) && tag != "latest"
+}
+
+func validDNSLabel(s string) bool { return dnsLabelPattern.MatchString(s) }
+
+// validHostname accepts a fully qualified DNS name of at least two labels.
+func validHostname(s string) bool {
+	if len(s) > 253 {
+		return false
+	}
+	labels := strings.Split(s, ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for _, l := range labels {
+		if !validDNSLabel(l) {
+			return false
+		}
+	}
+	return true
+}
+
+// validBucketName follows the S3 bucket naming rules MinIO enforces.
+func validBucketName(s string) bool {
+	return bucketCharsPattern.MatchString(s) &&
+		!strings.Contains(s, "..") && !strings.Contains(s, ".-") && !strings.Contains(s, "-.") &&
+		net.ParseIP(s) == nil &&
+		!strings.HasPrefix(s, "xn--") && !strings.HasSuffix(s, "-s3alias")
+}
+
+// storageBytes parses a storage quantity; ok is false when it is not one.
+func storageBytes(q string) (int64, bool) {
+	m := storageQuantityPattern.FindStringSubmatch(q)
+	if m == nil {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(m[1], 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	shift := map[string]uint{"Mi": 20, "Gi": 30, "Ti": 40}[m[2]]
+	return n << shift, true
+}
+
+var cronFieldRanges = [5][2]int{{0, 59}, {0, 23}, {1, 31}, {1, 12}, {0, 7}}
+
+// validCron checks a standard five-field schedule, the form CronJob accepts.
+func validCron(s string) bool {
+	fields := strings.Fields(s)
+	if len(fields) != 5 {
+		return false
+	}
+	for i, f := range fields {
+		if !cronFieldPattern.MatchString(f) {
+			return false
+		}
+		for _, n := range numberPattern.FindAllString(strings.Split(f, "/")[0], -1) {
+			v, _ := strconv.Atoi(n)
+			if v < cronFieldRanges[i][0] || v > cronFieldRanges[i][1] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func validHostPort(s string) bool {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil || host == "" {
+		return false
+	}
+	p, err := strconv.Atoi(port)
+	return err == nil && p > 0 && p < 65536 && (net.ParseIP(host) != nil || validHostname(host) || validDNSLabel(host))
+}
+
+func validCIDR(s string) bool {
+	_, _, err := net.ParseCIDR(s)
+	return err == nil
+}
+
+// openToEveryone reports whether a CIDR admits every address.
+func openToEveryone(cidr string) bool {
+	_, n, err := net.ParseCIDR(cidr)
+	if err != nil {
+		return false
+	}
+	ones, _ := n.Mask.Size()
+	return ones == 0
+}
