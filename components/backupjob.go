@@ -1,0 +1,172 @@
+package components
+
+import (
+	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/virdx/vxplatform-infra/stacks"
+)
+
+// The environment the backup tool reads (cmd/vxbackup). Credentials arrive only
+// through Secret references, never as arguments.
+const (
+	EnvBackupEnvironment = "BACKUP_ENVIRONMENT"
+	EnvS3Endpoint        = "S3_ENDPOINT"
+	EnvS3UseTLS          = "S3_USE_TLS"
+	EnvS3Bucket          = "S3_BUCKET"
+	EnvS3Prefix          = "S3_PREFIX"
+	EnvS3AccessKey       = "AWS_ACCESS_KEY_ID"
+	EnvS3SecretKey       = "AWS_SECRET_ACCESS_KEY"
+)
+
+// Keys of every object-store credentials Secret.
+const (
+	CredentialsKeyAccessKey = "accessKeyId"
+	CredentialsKeySecretKey = "secretAccessKey"
+)
+
+const (
+	backupCommand = "vxbackup"
+	// backupUID is the non-root user of the backup image.
+	backupUID = 10001
+)
+
+// BackupJobArgs are the inputs of BackupJob.
+type BackupJobArgs struct {
+	Env            stacks.Environment
+	Image          pulumi.StringInput
+	PostgresSecret pulumi.StringInput
+	// BackupCredentials and RestoreCredentials name the Secrets of the backup and
+	// restore identities; each is needed only when that job exists.
+	BackupCredentials  pulumi.StringInput
+	RestoreCredentials pulumi.StringInput
+	// Database is what the jobs wait for.
+	Database pulumi.Resource
+}
+
+// BackupJob is the environment's backup CronJob and, where it is restored from
+// another environment's backups, its restore job.
+type BackupJob struct {
+	pulumi.ResourceState
+
+	// BackupCronJob is empty where the environment is not backed up.
+	BackupCronJob pulumi.StringOutput `pulumi:"backupCronJob"`
+	// Restore is the restore Job (restore on create) or the suspended restore CronJob
+	// to start by hand; empty where there is none.
+	Restore pulumi.StringOutput `pulumi:"restore"`
+}
+
+// NewBackupJob creates the backup and restore jobs of an environment.
+func NewBackupJob(ctx *pulumi.Context, name string, args *BackupJobArgs, opts ...pulumi.ResourceOption) (*BackupJob, error) {
+	component := &BackupJob{BackupCronJob: pulumi.String("").ToStringOutput(), Restore: pulumi.String("").ToStringOutput()}
+	if err := ctx.RegisterComponentResource(typePrefix+"BackupJob", name, component, opts...); err != nil {
+		return nil, err
+	}
+	env := args.Env
+	childOpts := []pulumi.ResourceOption{pulumi.Parent(component), pulumi.DependsOn([]pulumi.Resource{args.Database})}
+	if env.Backup.Enabled {
+		backup := jobTemplate(env, args, partBackup, "dump", env.Backup.Bucket, env.Backup.Prefix, args.BackupCredentials, string(env.Kind))
+		cron, err := batchv1.NewCronJob(ctx, name+"-backup", &batchv1.CronJobArgs{
+			Metadata: objectMeta(env, "backup", partBackup),
+			Spec:     cronSpec(env.Backup.Schedule, false, backup),
+		}, childOpts...)
+		if err != nil {
+			return nil, err
+		}
+		component.BackupCronJob = cron.Metadata.Name().Elem()
+	}
+	if src := env.Backup.RestoreFrom; src != nil {
+		restore := jobTemplate(env, args, partRestore, "restore", src.Bucket, src.Prefix, args.RestoreCredentials, src.Environment)
+		objectName := "restore-from-" + src.Environment
+		if src.OnCreate {
+			job, err := batchv1.NewJob(ctx, name+"-restore", &batchv1.JobArgs{
+				Metadata: objectMeta(env, objectName, partRestore),
+				Spec:     restore.Spec,
+			}, childOpts...)
+			if err != nil {
+				return nil, err
+			}
+			component.Restore = job.Metadata.Name().Elem()
+		} else {
+			// A suspended CronJob is the template of an on-demand restore:
+			// kubectl create job --from=cronjob/<name> <job-name>.
+			cron, err := batchv1.NewCronJob(ctx, name+"-restore", &batchv1.CronJobArgs{
+				Metadata: objectMeta(env, objectName, partRestore),
+				Spec:     cronSpec("0 0 1 1 *", true, restore),
+			}, childOpts...)
+			if err != nil {
+				return nil, err
+			}
+			component.Restore = cron.Metadata.Name().Elem()
+		}
+	}
+	if err := ctx.RegisterResourceOutputs(component, pulumi.Map{
+		"backupCronJob": component.BackupCronJob,
+		"restore":       component.Restore,
+	}); err != nil {
+		return nil, err
+	}
+	return component, nil
+}
+
+func cronSpec(schedule string, suspended bool, job *batchv1.JobTemplateSpecArgs) *batchv1.CronJobSpecArgs {
+	return &batchv1.CronJobSpecArgs{
+		Schedule:                   pulumi.String(schedule),
+		TimeZone:                   pulumi.String("Etc/UTC"),
+		Suspend:                    pulumi.Bool(suspended),
+		ConcurrencyPolicy:          pulumi.String("Forbid"),
+		StartingDeadlineSeconds:    pulumi.Int(3600),
+		SuccessfulJobsHistoryLimit: pulumi.Int(3),
+		FailedJobsHistoryLimit:     pulumi.Int(5),
+		JobTemplate:                job,
+	}
+}
+
+// jobTemplate is one run of the backup tool against this environment's database.
+func jobTemplate(env stacks.Environment, args *BackupJobArgs, part, verb, bucket, prefix string, credentials pulumi.StringInput, sourceEnvironment string) *batchv1.JobTemplateSpecArgs {
+	pg := args.PostgresSecret
+	container := containerSpec{
+		Name:    part,
+		Image:   args.Image,
+		Command: []string{backupCommand},
+		Args:    []string{verb},
+		Env: corev1.EnvVarArray{
+			plainEnv(EnvBackupEnvironment, sourceEnvironment),
+			plainEnv(EnvS3Endpoint, env.Storage.Central.HostPort),
+			plainEnv(EnvS3UseTLS, boolString(env.Storage.Central.UseTLS)),
+			plainEnv(EnvS3Bucket, bucket),
+			plainEnv(EnvS3Prefix, prefix),
+			secretEnv(EnvS3AccessKey, credentials, CredentialsKeyAccessKey),
+			secretEnv(EnvS3SecretKey, credentials, CredentialsKeySecretKey),
+			secretEnv("PGHOST", pg, PostgresKeyHost),
+			secretEnv("PGPORT", pg, PostgresKeyPort),
+			secretEnv("PGDATABASE", pg, PostgresKeyDatabase),
+			secretEnv("PGUSER", pg, PostgresKeyUser),
+			secretEnv("PGPASSWORD", pg, PostgresKeyPassword),
+		},
+		Resources:     env.Sizing.Job,
+		WritablePaths: []string{"/tmp"},
+	}
+	return &batchv1.JobTemplateSpecArgs{
+		Metadata: &metav1.ObjectMetaArgs{Labels: objectLabels(env, part)},
+		Spec: &batchv1.JobSpecArgs{
+			// No TTL: a finished restore Job that vanished would be recreated by the
+			// next refresh and restore over live data. CronJob history limits prune.
+			BackoffLimit:          pulumi.Int(1),
+			ActiveDeadlineSeconds: pulumi.Int(6 * 3600),
+			Template: &corev1.PodTemplateSpecArgs{
+				Metadata: &metav1.ObjectMetaArgs{Labels: objectLabels(env, part)},
+				Spec:     podSpec(backupUID, "Never", nil, container),
+			},
+		},
+	}
+}
+
+func boolString(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}

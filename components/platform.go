@@ -1,0 +1,235 @@
+package components
+
+import (
+	"strings"
+
+	"github.com/pulumi/pulumi-docker/sdk/v4/go/docker"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/virdx/vxplatform-infra/internal/minio"
+	"github.com/virdx/vxplatform-infra/stacks"
+)
+
+// Credentials are the secrets a stack's config supplies to its providers.
+type Credentials struct {
+	MinioUser        pulumi.StringInput
+	MinioPassword    pulumi.StringInput
+	RegistryUser     pulumi.StringInput // optional, with RegistryPassword
+	RegistryPassword pulumi.StringInput
+}
+
+// PlatformArgs are the inputs of Platform.
+type PlatformArgs struct {
+	Env         stacks.Environment
+	Credentials Credentials
+}
+
+// Platform is the whole data platform of one environment.
+type Platform struct {
+	pulumi.ResourceState
+
+	Namespace       pulumi.StringOutput      `pulumi:"namespace"`
+	FrontendService pulumi.StringOutput      `pulumi:"frontendService"`
+	APIService      pulumi.StringOutput      `pulumi:"apiService"`
+	PostgresService pulumi.StringOutput      `pulumi:"postgresService"`
+	Hostname        pulumi.StringOutput      `pulumi:"hostname"`
+	TargetBucket    pulumi.StringOutput      `pulumi:"targetBucket"`
+	ReadBuckets     pulumi.StringArrayOutput `pulumi:"readBuckets"`
+	S3Endpoints     pulumi.StringMapOutput   `pulumi:"s3Endpoints"`
+	Images          pulumi.StringMapOutput   `pulumi:"images"`
+}
+
+// NewPlatform creates everything one environment consists of. The dependency graph
+// between the parts is visible here: each part takes the previous parts' outputs.
+func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...pulumi.ResourceOption) (*Platform, error) {
+	p := &Platform{}
+	if err := ctx.RegisterComponentResource(typePrefix+"Platform", name, p, opts...); err != nil {
+		return nil, err
+	}
+	env := args.Env
+	p.Namespace = pulumi.String(env.Namespace).ToStringOutput()
+	empty := pulumi.String("").ToStringOutput()
+	p.FrontendService, p.APIService, p.PostgresService, p.Hostname, p.TargetBucket = empty, empty, empty, empty, empty
+	p.ReadBuckets = pulumi.ToStringArray(env.Storage.ReadBuckets).ToStringArrayOutput()
+	p.S3Endpoints = pulumi.StringMap{}.ToStringMapOutput()
+	p.Images = pulumi.StringMap{}.ToStringMapOutput()
+
+	k8s, err := kubernetes.NewProvider(ctx, name+"-kubernetes", &kubernetes.ProviderArgs{
+		Context: pulumi.StringPtr(env.Cluster.KubeContext),
+		// Never fall back to a namespace from the kubeconfig: every object names its own.
+		Namespace: pulumi.StringPtr(env.Namespace),
+	}, pulumi.Parent(p))
+	if err != nil {
+		return nil, err
+	}
+	inCluster := []pulumi.ResourceOption{pulumi.Parent(p), pulumi.Provider(k8s)}
+	var namespace []pulumi.Resource
+	if env.OwnsNamespace {
+		ns, err := NewNamespace(ctx, name+"-namespace", &NamespaceArgs{Env: env}, inCluster...)
+		if err != nil {
+			return nil, err
+		}
+		namespace = []pulumi.Resource{ns}
+	}
+	if env.Kind != stacks.KindPreviews {
+		if err := p.deployWorkloads(ctx, name, args, k8s, namespace); err != nil {
+			return nil, err
+		}
+	}
+	if err := ctx.RegisterResourceOutputs(p, pulumi.Map{
+		"namespace":       p.Namespace,
+		"frontendService": p.FrontendService,
+		"apiService":      p.APIService,
+		"postgresService": p.PostgresService,
+		"hostname":        p.Hostname,
+		"targetBucket":    p.TargetBucket,
+		"readBuckets":     p.ReadBuckets,
+		"s3Endpoints":     p.S3Endpoints,
+		"images":          p.Images,
+	}); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// deployWorkloads creates everything but the namespace: storage, database, web
+// services, jobs, traffic rules and the optional ingress.
+func (p *Platform) deployWorkloads(ctx *pulumi.Context, name string, args *PlatformArgs, k8s *kubernetes.Provider, namespace []pulumi.Resource) error {
+	env := args.Env
+	central, err := minio.NewProvider(ctx, name+"-central-minio", &minio.ProviderArgs{
+		MinioServer:   pulumi.String(env.Storage.Central.HostPort),
+		MinioUser:     args.Credentials.MinioUser,
+		MinioPassword: args.Credentials.MinioPassword,
+		MinioSsl:      pulumi.BoolPtr(env.Storage.Central.UseTLS),
+	}, pulumi.Parent(p))
+	if err != nil {
+		return err
+	}
+	var registry *docker.Provider
+	if env.Images.PinDigests {
+		if registry, err = newRegistryProvider(ctx, name+"-registry", args.Credentials, pulumi.Parent(p)); err != nil {
+			return err
+		}
+	}
+	image := func(ref string) pulumi.StringOutput { return imageReference(ctx, ref, env.Images.PinDigests, registry, p) }
+	opts := []pulumi.ResourceOption{pulumi.Parent(p), pulumi.Providers(k8s, central), pulumi.DependsOn(namespace)}
+
+	if _, err := NewTrafficRules(ctx, name+"-traffic", &TrafficRulesArgs{Env: env}, opts...); err != nil {
+		return err
+	}
+	bucket, err := NewBucket(ctx, name+"-bucket", &BucketArgs{Env: env}, opts...)
+	if err != nil {
+		return err
+	}
+	stores := storeEndpoints{central: env.Storage.Central.HostPort, centralTLS: env.Storage.Central.UseTLS, centralSecrets: bucket.CredentialSecrets}
+	endpoints := pulumi.StringMap{"central": pulumi.String(env.Storage.Central.HostPort)}
+	images := pulumi.StringMap{}
+	if env.Storage.TargetIsPreviewStore {
+		store, err := NewObjectStore(ctx, name+"-object-store", &ObjectStoreArgs{
+			Env: env, Image: image(env.Images.ObjectStore), ToolImage: image(env.Images.ObjectTool),
+		}, opts...)
+		if err != nil {
+			return err
+		}
+		stores.preview, stores.previewSecrets = store.Endpoint, store.CredentialSecrets
+		endpoints["preview"] = store.Endpoint
+		images["objectStore"], images["objectTool"] = image(env.Images.ObjectStore), image(env.Images.ObjectTool)
+	}
+	db, err := NewPostgres(ctx, name+"-postgres", &PostgresArgs{Env: env, Image: image(env.Images.Postgres)}, opts...)
+	if err != nil {
+		return err
+	}
+	api, err := NewWebService(ctx, name+"-api", &WebServiceArgs{
+		Env: env, Part: partAPI, Image: image(env.Images.API), Workload: env.Sizing.API, Port: apiPort,
+		ReadyPath: "/health", LivePath: "/health",
+		Variables: append(corev1.EnvVarArray{secretEnv("DATABASE_URL", db.SecretName, PostgresKeyURL)}, stores.variables(env, stacks.PurposeApp)...),
+	}, opts...)
+	if err != nil {
+		return err
+	}
+	frontend, err := NewWebService(ctx, name+"-frontend", &WebServiceArgs{
+		Env: env, Part: partFrontend, Image: image(env.Images.Frontend), Workload: env.Sizing.Frontend, Port: frontendPort,
+		ReadyPath: "/", LivePath: "/",
+		Variables: append(corev1.EnvVarArray{plainEnv("API_URL", "http://"+env.ResourceName(partAPI))}, stores.variables(env, stacks.PurposeViewer)...),
+	}, opts...)
+	if err != nil {
+		return err
+	}
+	if _, err := NewBackupJob(ctx, name+"-backup", &BackupJobArgs{
+		Env: env, Image: image(env.Images.Backup), PostgresSecret: db.SecretName, Database: db.Ready,
+		BackupCredentials:  bucket.CredentialSecrets.MapIndex(pulumi.String(string(stacks.PurposeBackup))),
+		RestoreCredentials: bucket.CredentialSecrets.MapIndex(pulumi.String(string(stacks.PurposeRestore))),
+	}, opts...); err != nil {
+		return err
+	}
+	if env.Ingress.Enabled {
+		ingress, err := NewIngress(ctx, name+"-ingress", &IngressArgs{Env: env, FrontendService: frontend.ServiceName}, opts...)
+		if err != nil {
+			return err
+		}
+		p.Hostname = ingress.Hostname
+	}
+	images["frontend"], images["api"], images["postgres"], images["backup"] = frontend.Image, api.Image, image(env.Images.Postgres), image(env.Images.Backup)
+	p.FrontendService, p.APIService, p.PostgresService = frontend.ServiceName, api.ServiceName, db.ServiceName
+	p.TargetBucket = pulumi.String(env.Storage.TargetBucket).ToStringOutput()
+	p.S3Endpoints = endpoints.ToStringMapOutput()
+	p.Images = images.ToStringMapOutput()
+	return nil
+}
+
+// newRegistryProvider is the Docker provider that resolves image digests, with
+// registry credentials when the stack has them (ghcr.io images are private).
+func newRegistryProvider(ctx *pulumi.Context, name string, creds Credentials, opts ...pulumi.ResourceOption) (*docker.Provider, error) {
+	args := &docker.ProviderArgs{}
+	if creds.RegistryUser != nil && creds.RegistryPassword != nil {
+		args.RegistryAuth = docker.ProviderRegistryAuthArray{docker.ProviderRegistryAuthArgs{
+			Address:  pulumi.String("ghcr.io"),
+			Username: creds.RegistryUser,
+			Password: creds.RegistryPassword,
+		}}
+	}
+	return docker.NewProvider(ctx, name, args, opts...)
+}
+
+// storeEndpoints knows where each object store is and which Secret holds each
+// identity's keys, and turns that into a container's S3 environment.
+type storeEndpoints struct {
+	central        string
+	centralTLS     bool
+	centralSecrets pulumi.StringMapOutput
+	preview        pulumi.StringOutput
+	previewSecrets pulumi.StringMapOutput
+}
+
+// variables is the S3 part of a web service's environment: S3_* for the store it
+// writes (or views), and S3_SOURCE_* for the central store when that is a
+// different one (previews read public data from it).
+func (s storeEndpoints) variables(env stacks.Environment, purpose stacks.Purpose) corev1.EnvVarArray {
+	secretOf := func(m pulumi.StringMapOutput) pulumi.StringOutput { return m.MapIndex(pulumi.String(string(purpose))) }
+	vars := corev1.EnvVarArray{
+		plainEnv("S3_BUCKET", env.Storage.TargetBucket),
+		plainEnv("S3_READ_BUCKETS", strings.Join(env.Storage.ReadBuckets, ",")),
+	}
+	central := corev1.EnvVarArray{
+		plainEnv("S3_USE_TLS", boolString(s.centralTLS)),
+		secretEnv("S3_ACCESS_KEY_ID", secretOf(s.centralSecrets), CredentialsKeyAccessKey),
+		secretEnv("S3_SECRET_ACCESS_KEY", secretOf(s.centralSecrets), CredentialsKeySecretKey),
+	}
+	if !env.Storage.TargetIsPreviewStore {
+		return append(append(vars, plainEnv("S3_ENDPOINT", s.central)), central...)
+	}
+	vars = append(vars,
+		corev1.EnvVarArgs{Name: pulumi.String("S3_ENDPOINT"), Value: s.preview},
+		plainEnv("S3_USE_TLS", "false"),
+		secretEnv("S3_ACCESS_KEY_ID", secretOf(s.previewSecrets), CredentialsKeyAccessKey),
+		secretEnv("S3_SECRET_ACCESS_KEY", secretOf(s.previewSecrets), CredentialsKeySecretKey),
+		plainEnv("S3_SOURCE_ENDPOINT", s.central))
+	for _, v := range central {
+		arg := v.(corev1.EnvVarArgs)
+		arg.Name = pulumi.String(strings.Replace(string(arg.Name.(pulumi.String)), "S3_", "S3_SOURCE_", 1))
+		vars = append(vars, arg)
+	}
+	return vars
+}
