@@ -113,7 +113,9 @@ func (p *Platform) deployWorkloads(ctx *pulumi.Context, name string, args *Platf
 			return err
 		}
 	}
-	image := func(ref string) pulumi.StringOutput { return imageReference(ctx, ref, env.Images.PinDigests, registry, p) }
+	image := func(ref string) pulumi.StringOutput {
+		return imageReference(ctx, ref, env.Images.PinDigests, registry, p)
+	}
 	opts := []pulumi.ResourceOption{pulumi.Parent(p), pulumi.Providers(k8s, central), pulumi.DependsOn(namespace)}
 
 	if _, err := NewTrafficRules(ctx, name+"-traffic", &TrafficRulesArgs{Env: env}, opts...); err != nil {
