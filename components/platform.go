@@ -6,6 +6,7 @@ import (
 	"github.com/pulumi/pulumi-docker/sdk/v4/go/docker"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/virdx/vxplatform-infra/internal/minio"
@@ -98,6 +99,11 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 // services, jobs, traffic rules and the optional ingress.
 func (p *Platform) deployWorkloads(ctx *pulumi.Context, name string, args *PlatformArgs, k8s *kubernetes.Provider, namespace []pulumi.Resource) error {
 	env := args.Env
+	// Generated passwords and keys come from an explicit provider like everything else.
+	randomness, err := random.NewProvider(ctx, name+"-random", &random.ProviderArgs{}, pulumi.Parent(p))
+	if err != nil {
+		return err
+	}
 	central, err := minio.NewProvider(ctx, name+"-central-minio", &minio.ProviderArgs{
 		MinioServer:   pulumi.String(env.Storage.Central.HostPort),
 		MinioUser:     args.Credentials.MinioUser,
@@ -116,7 +122,7 @@ func (p *Platform) deployWorkloads(ctx *pulumi.Context, name string, args *Platf
 	image := func(ref string) pulumi.StringOutput {
 		return imageReference(ctx, ref, env.Images.PinDigests, registry, p)
 	}
-	opts := []pulumi.ResourceOption{pulumi.Parent(p), pulumi.Providers(k8s, central), pulumi.DependsOn(namespace)}
+	opts := []pulumi.ResourceOption{pulumi.Parent(p), pulumi.Providers(k8s, randomness, central), pulumi.DependsOn(namespace)}
 
 	if _, err := NewTrafficRules(ctx, name+"-traffic", &TrafficRulesArgs{Env: env}, opts...); err != nil {
 		return err

@@ -11,29 +11,43 @@ import (
 	"github.com/virdx/vxplatform-infra/stacks"
 )
 
-// Run deploys the environment the current stack names.
+// Run deploys the environment the current stack names and exports its outputs.
 func Run(ctx *pulumi.Context) error {
-	env, err := stacks.Load(ctx.Stack(), readConfig(ctx))
+	outputs, err := Deploy(ctx)
 	if err != nil {
 		return err
+	}
+	for name, value := range outputs {
+		ctx.Export(name, value)
+	}
+	return nil
+}
+
+// Deploy deploys the environment and returns the stack outputs: namespace, service
+// names, hostname, buckets, S3 endpoints and the image references deployed.
+func Deploy(ctx *pulumi.Context) (pulumi.Map, error) {
+	env, err := stacks.Load(ctx.Stack(), readConfig(ctx))
+	if err != nil {
+		return nil, err
 	}
 	platform, err := components.NewPlatform(ctx, "data-platform", &components.PlatformArgs{
 		Env:         env,
-		Credentials: readCredentials(ctx, env),
+		Credentials: readCredentials(ctx),
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	ctx.Export("namespace", platform.Namespace)
-	ctx.Export("frontendService", platform.FrontendService)
-	ctx.Export("apiService", platform.APIService)
-	ctx.Export("postgresService", platform.PostgresService)
-	ctx.Export("hostname", platform.Hostname)
-	ctx.Export("targetBucket", platform.TargetBucket)
-	ctx.Export("readBuckets", platform.ReadBuckets)
-	ctx.Export("s3Endpoints", platform.S3Endpoints)
-	ctx.Export("images", platform.Images)
-	return nil
+	return pulumi.Map{
+		"namespace":       platform.Namespace,
+		"frontendService": platform.FrontendService,
+		"apiService":      platform.APIService,
+		"postgresService": platform.PostgresService,
+		"hostname":        platform.Hostname,
+		"targetBucket":    platform.TargetBucket,
+		"readBuckets":     platform.ReadBuckets,
+		"s3Endpoints":     platform.S3Endpoints,
+		"images":          platform.Images,
+	}, nil
 }
 
 // readConfig collects every known key that the stack sets, secret or not, for
@@ -48,7 +62,7 @@ func readConfig(ctx *pulumi.Context) stacks.Config {
 	return cfg
 }
 
-func readCredentials(ctx *pulumi.Context, env stacks.Environment) components.Credentials {
+func readCredentials(ctx *pulumi.Context) components.Credentials {
 	secret := func(key string) pulumi.StringInput {
 		if _, ok := ctx.GetConfig(stacks.ConfigNamespace + ":" + key); !ok {
 			return nil

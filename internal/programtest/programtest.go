@@ -13,6 +13,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/virdx/vxplatform-infra/program"
@@ -197,6 +198,18 @@ func Without(cfg stacks.Config, keys ...string) stacks.Config {
 // RunProgram runs the real program for a stack under mocks. extra, if given, runs
 // after the program in the same context (tests add deliberate misconfigurations).
 func RunProgram(stack string, cfg stacks.Config, extra ...func(*pulumi.Context) error) (*Run, error) {
+	run, _, err := run(stack, cfg, extra...)
+	return run, err
+}
+
+// StackOutputs runs the real program under mocks and returns its stack outputs,
+// resolved.
+func StackOutputs(stack string, cfg stacks.Config) (map[string]any, error) {
+	_, outputs, err := run(stack, cfg)
+	return outputs, err
+}
+
+func run(stack string, cfg stacks.Config, extra ...func(*pulumi.Context) error) (*Run, map[string]any, error) {
 	m := &recorder{}
 	config := map[string]string{}
 	var secretKeys []string
@@ -209,15 +222,25 @@ func RunProgram(stack string, cfg stacks.Config, extra ...func(*pulumi.Context) 
 		}
 	}
 	sort.Strings(secretKeys)
+	var resolved map[string]any
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
-		if err := program.Run(ctx); err != nil {
+		outputs, err := program.Deploy(ctx)
+		if err != nil {
 			return err
+		}
+		for name, value := range outputs {
+			ctx.Export(name, value)
 		}
 		for _, f := range extra {
 			if err := f(ctx); err != nil {
 				return err
 			}
 		}
+		result, err := internals.UnsafeAwaitOutput(ctx.Context(), outputs.ToMapOutput())
+		if err != nil {
+			return err
+		}
+		resolved, _ = result.Value.(map[string]any)
 		return nil
 	}, pulumi.WithMocks(Project, stack, m), func(info *pulumi.RunInfo) {
 		info.Config = config
@@ -226,7 +249,7 @@ func RunProgram(stack string, cfg stacks.Config, extra ...func(*pulumi.Context) 
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	run := m.run
-	return &run, err
+	return &run, resolved, err
 }
 
 func isSecretKey(name string) bool {
