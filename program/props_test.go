@@ -85,14 +85,22 @@ func list(props resource.PropertyMap, path string) []resource.PropertyValue {
 	return v.ArrayValue()
 }
 
-// label is a metadata label of a Kubernetes object (label keys contain dots, so
-// they cannot be a step of a path).
+// label and annotation read metadata maps of a Kubernetes object (their keys
+// contain dots, so they cannot be a step of a path).
 func label(res programtest.Resource, key string) string {
-	labels, ok := at(res.Inputs, "metadata.labels")
-	if !ok || !labels.IsObject() {
+	return metadataEntry(res, "labels", key)
+}
+
+func annotation(res programtest.Resource, key string) string {
+	return metadataEntry(res, "annotations", key)
+}
+
+func metadataEntry(res programtest.Resource, field, key string) string {
+	entries, ok := at(res.Inputs, "metadata."+field)
+	if !ok || !entries.IsObject() {
 		return ""
 	}
-	v := unwrap(labels.ObjectValue()[resource.PropertyKey(key)])
+	v := unwrap(entries.ObjectValue()[resource.PropertyKey(key)])
 	if !v.IsString() {
 		return ""
 	}
