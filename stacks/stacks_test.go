@@ -202,6 +202,7 @@ func TestBadConfigs(t *testing.T) {
 		{"bad cron", "production", with(validConfig("production"), "backupSchedule", "every day"), "backupSchedule", "every day", "five-field cron"},
 		{"cron out of range", "production", with(validConfig("production"), "backupSchedule", "61 2 * * *"), "backupSchedule", "61 2 * * *", "five-field cron"},
 		{"cron step of zero", "production", with(validConfig("production"), "backupSchedule", "*/0 * * * *"), "backupSchedule", "*/0 * * * *", "five-field cron"},
+		{"cron list item out of range", "production", with(validConfig("production"), "backupSchedule", "0 1-5/2,25 * * *"), "backupSchedule", "0 1-5/2,25 * * *", "five-field cron"},
 		{"retention too short", "production", with(validConfig("production"), "backupRetentionDays", "1"), "backupRetentionDays", "1", "from 7 to 3650"},
 		{"endpoint without port", "public", with(validConfig("public"), "s3Endpoint", "minio.virdx.dev"), "s3Endpoint", "minio.virdx.dev", "host:port"},
 		{"hostname endpoint without egress range", "public", with(validConfig("public"), "s3Endpoint", "minio.virdx.dev:443"), "s3EgressCidr", "", "required when s3Endpoint is a hostname"},

@@ -91,14 +91,15 @@ func validCron(s string) bool {
 			return false
 		}
 		for _, item := range strings.Split(f, ",") {
-			if _, step, hasStep := strings.Cut(item, "/"); hasStep && step == "0" {
+			values, step, hasStep := strings.Cut(item, "/")
+			if hasStep && step == "0" {
 				return false
 			}
-		}
-		for _, n := range numberPattern.FindAllString(strings.Split(f, "/")[0], -1) {
-			v, _ := strconv.Atoi(n)
-			if v < cronFieldRanges[i][0] || v > cronFieldRanges[i][1] {
-				return false
+			for _, n := range numberPattern.FindAllString(values, -1) {
+				v, _ := strconv.Atoi(n)
+				if v < cronFieldRanges[i][0] || v > cronFieldRanges[i][1] {
+					return false
+				}
 			}
 		}
 	}
