@@ -2,7 +2,7 @@
 # test.sh - the project's one test command (CI runs it through .ci/run).
 #
 # Stages, each fails the run:
-#   1. static checks: gofmt, go vet
+#   1. static checks: gofmt, go vet, actionlint on .github/workflows
 #   2. unit and mock tests: go test ./... (stacks, components under mocks, policy pack)
 #   3. the policy pack binary, built by the project's build step
 #   4. integration tests (//go:build integration) against real PostgreSQL and MinIO
@@ -23,6 +23,9 @@ fi
 step "go vet"
 go vet ./...
 go vet -tags integration ./...
+
+step "GitHub workflows (actionlint)"
+go run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12 -color=false
 
 step "unit and mock tests"
 go test -count=1 ./...
