@@ -52,6 +52,15 @@ func NewWebService(ctx *pulumi.Context, name string, args *WebServiceArgs, opts 
 		Liveness:      httpProbe(args.LivePath, 15),
 		WritablePaths: []string{"/tmp"},
 	}
+	pod := podSpec(nonRootUser, "", nil, container)
+	// Replicas on different nodes, where the cluster has them, so one node lost
+	// does not take the service down.
+	pod.TopologySpreadConstraints = corev1.TopologySpreadConstraintArray{corev1.TopologySpreadConstraintArgs{
+		MaxSkew:           pulumi.Int(1),
+		TopologyKey:       pulumi.String("kubernetes.io/hostname"),
+		WhenUnsatisfiable: pulumi.String("ScheduleAnyway"),
+		LabelSelector:     &metav1.LabelSelectorArgs{MatchLabels: selectorLabels(env, args.Part)},
+	}}
 	deployment, err := appsv1.NewDeployment(ctx, name, &appsv1.DeploymentArgs{
 		Metadata: objectMeta(env, args.Part, args.Part),
 		Spec: &appsv1.DeploymentSpecArgs{
@@ -64,7 +73,7 @@ func NewWebService(ctx *pulumi.Context, name string, args *WebServiceArgs, opts 
 			},
 			Template: &corev1.PodTemplateSpecArgs{
 				Metadata: &metav1.ObjectMetaArgs{Labels: objectLabels(env, args.Part)},
-				Spec:     podSpec(nonRootUser, "", nil, container),
+				Spec:     pod,
 			},
 		},
 	}, parent)
