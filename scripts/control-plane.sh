@@ -1,0 +1,409 @@
+#!/usr/bin/env bash
+# control-plane.sh - a real, local-only Kubernetes control plane for tests: etcd,
+# kube-apiserver, kube-controller-manager, kube-scheduler and kwok (fake nodes, so pods
+# are scheduled and report Ready and Deployments become Available). No kubelet, no
+# container runtime, no network plugin. Everything listens on 127.0.0.1 only.
+#
+# Usage:
+#   scripts/control-plane.sh start        start (building the binaries first if needed,
+#                                         see scripts/tools.sh), wait until ready, print
+#                                         the kubeconfig path on stdout. A no-op (that
+#                                         still prints the path) when already healthy.
+#   scripts/control-plane.sh stop         stop exactly the processes 'start' recorded
+#   scripts/control-plane.sh status       per-process state and /readyz; exit 0 iff healthy
+#   scripts/control-plane.sh kubeconfig   print the kubeconfig path (exit 1 if not running)
+#   scripts/control-plane.sh env          eval-able: export KUBECONFIG=...
+#   scripts/control-plane.sh pv [N]       make sure N (default VX_PV_COUNT) hostPath
+#                                         PersistentVolumes exist; Released ones are made
+#                                         Available again (their claimRef is cleared)
+#   Typical:  export KUBECONFIG=$(scripts/control-plane.sh start)
+#
+# There is no storage provisioner: 'start' creates VX_PV_COUNT hostPath PVs (class
+# VX_PV_STORAGE_CLASS, ReadWriteOnce, reclaim policy Retain) and that StorageClass
+# (no-provisioner, Immediate binding, the default class unless VX_PV_DEFAULT_CLASS=0),
+# so PVCs (StatefulSet volumeClaimTemplates) bind. Their data is not real: no kubelet.
+#
+# Environment (defaults in brackets):
+#   VX_CACHE [$HOME/.cache/vxplatform]    tool cache (see scripts/tools.sh)
+#   VX_RUN [$VX_CACHE/run/control-plane]  state: pki, etcd data, logs, pids, kubeconfig
+#   VX_ETCD_PORT [23790] VX_ETCD_PEER_PORT [23800] VX_APISERVER_PORT [16443]
+#   VX_KCM_PORT [16257] VX_SCHEDULER_PORT [16259] VX_KWOK_PORT [16247]
+#   VX_KWOK_NODES [2]         fake nodes (32 CPU, 256Gi, 110 pods each)
+#   VX_PV_COUNT [20] VX_PV_SIZE [10Gi] VX_PV_STORAGE_CLASS [local] VX_PV_DEFAULT_CLASS [1]
+#   VX_CP_FRESH [1]           1: a cold start wipes etcd data (certificates are kept)
+#   VX_CP_TIMEOUT [120]       seconds to wait for each component
+set -euo pipefail
+
+_VX_NAME=control-plane
+SCRIPTS=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
+# shellcheck source=SCRIPTDIR/lib/common.sh
+source "$SCRIPTS/lib/common.sh"
+
+RUN=${VX_RUN:-$VX_CACHE/run/control-plane}
+PKI=$RUN/pki
+LOGS=$RUN/logs
+PIDS=$RUN/pids
+KUBECONFIG_FILE=$RUN/kubeconfig
+
+ETCD_PORT=${VX_ETCD_PORT:-23790}
+ETCD_PEER_PORT=${VX_ETCD_PEER_PORT:-23800}
+APISERVER_PORT=${VX_APISERVER_PORT:-16443}
+KCM_PORT=${VX_KCM_PORT:-16257}
+SCHEDULER_PORT=${VX_SCHEDULER_PORT:-16259}
+KWOK_PORT=${VX_KWOK_PORT:-16247}
+KWOK_NODES=${VX_KWOK_NODES:-2}
+PV_COUNT=${VX_PV_COUNT:-20}
+PV_SIZE=${VX_PV_SIZE:-10Gi}
+PV_CLASS=${VX_PV_STORAGE_CLASS:-local}
+PV_DEFAULT_CLASS=${VX_PV_DEFAULT_CLASS:-1}
+FRESH=${VX_CP_FRESH:-1}
+TIMEOUT=${VX_CP_TIMEOUT:-120}
+
+SERVICE_CIDR=10.96.0.0/16
+SERVICE_IP=10.96.0.1
+COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+
+for _v in ETCD_PORT ETCD_PEER_PORT APISERVER_PORT KCM_PORT SCHEDULER_PORT KWOK_PORT KWOK_NODES PV_COUNT TIMEOUT; do
+  [[ ${!_v} =~ ^[0-9]+$ ]] || die "VX_$_v must be a number, got '${!_v}'"
+done
+
+# ------------------------------------------------------------ helpers ----
+# api METHOD PATH [JSON]: call the API server as the admin user; prints the body
+api() {
+  local args=(-sS --fail-with-body --max-time 20 --cacert "$PKI/ca.crt" --cert "$PKI/admin.crt" --key "$PKI/admin.key"
+    -X "$1" "https://127.0.0.1:$APISERVER_PORT$2")
+  if (($# > 2)); then args+=(-H "Content-Type: ${4:-application/json}" --data-binary "$3"); fi
+  curl "${args[@]}"
+}
+api_ok() { api GET "$1" >/dev/null 2>&1; }
+
+# recorded NAME: pid recorded for NAME (empty if none)
+recorded() { if [[ -f $PIDS ]]; then awk -v n="$1" '$1 == n { print $2 }' "$PIDS" | tail -1; fi; }
+
+# healthy: every component we recorded runs and the API server is ready
+healthy() {
+  local c pid
+  [[ -f $PIDS && -f $KUBECONFIG_FILE ]] || return 1
+  for c in "${COMPONENTS[@]}"; do
+    pid=$(recorded "$c")
+    [[ -n $pid ]] && pid_is "$pid" "$BIN/$c" || return 1
+  done
+  api_ok /readyz
+}
+
+bin_dir() { # BIN without building; empty if not built
+  "$SCRIPTS/tools.sh" path control-plane 2>/dev/null || true
+}
+
+# ------------------------------------------------------------------ pki ----
+make_pki() {
+  ensure_debs openssl:openssl
+  mkdir -p "$PKI"
+  chmod 700 "$PKI"
+  if [[ -f $PKI/ca.crt && -f $PKI/apiserver.crt && -f $PKI/admin.crt && -f $PKI/sa.pub ]]; then return 0; fi
+  log "creating certificates and service-account keys in $PKI"
+  rm -f "$PKI"/*
+  (
+    cd "$PKI"
+    umask 077
+    openssl genrsa -out ca.key 2048 2>/dev/null
+    openssl req -x509 -new -key ca.key -subj "/CN=vxplatform-local-ca" -days 3650 -out ca.crt \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature"
+    sign() { # NAME SUBJECT EXTENSIONS
+      openssl genrsa -out "$1.key" 2048 2>/dev/null
+      openssl req -new -key "$1.key" -subj "$2" -out "$1.csr"
+      printf '%s\n' "$3" >"$1.ext"
+      openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 \
+        -extfile "$1.ext" -out "$1.crt" 2>/dev/null
+      rm -f "$1.csr" "$1.ext"
+    }
+    sign apiserver "/CN=kube-apiserver" "basicConstraints=CA:FALSE
+keyUsage=critical,digitalSignature,keyEncipherment
+extendedKeyUsage=serverAuth
+subjectAltName=IP:127.0.0.1,IP:$SERVICE_IP,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
+    sign admin "/O=system:masters/CN=vxplatform-admin" "basicConstraints=CA:FALSE
+keyUsage=critical,digitalSignature,keyEncipherment
+extendedKeyUsage=clientAuth"
+    openssl genrsa -out sa.key 2048 2>/dev/null
+    openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null
+  )
+}
+
+write_kubeconfig() {
+  local tmp=$KUBECONFIG_FILE.tmp
+  (
+    umask 077
+    cat >"$tmp" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: vx-local
+  cluster:
+    server: https://127.0.0.1:$APISERVER_PORT
+    certificate-authority-data: $(base64 -w0 "$PKI/ca.crt")
+users:
+- name: vx-admin
+  user:
+    client-certificate-data: $(base64 -w0 "$PKI/admin.crt")
+    client-key-data: $(base64 -w0 "$PKI/admin.key")
+contexts:
+- name: vx-local
+  context:
+    cluster: vx-local
+    user: vx-admin
+current-context: vx-local
+EOF
+  )
+  mv -f "$tmp" "$KUBECONFIG_FILE"
+}
+
+# -------------------------------------------------------------- process ----
+# spawn NAME ARGS...: start $BIN/NAME detached (see spawn_server) and record its pid
+spawn() {
+  local name=$1 pid; shift
+  pid=$(spawn_server "$RUN" "$name" "$LOGS/$name.log" "$BIN/$name" "$@")
+  echo "$name $pid" >>"$PIDS"
+  log "started $name (pid $pid), log $LOGS/$name.log"
+}
+
+# wait_component NAME[:WHAT] TIMEOUT COMMAND...: wait for WHAT while NAME's process lives
+wait_component() {
+  local name=${1%%:*} what=${1#*:} to=$2 pid; shift 2
+  pid=$(recorded "$name")
+  if ! wait_until "$what" "$to" "${pid:--}" "$@"; then
+    log "last lines of $LOGS/$name.log:"
+    tail -n 15 "$LOGS/$name.log" >&2 || true
+    return 1
+  fi
+}
+
+stop_recorded() {
+  local name pid bin
+  [[ -f $PIDS ]] || return 0
+  bin=$(bin_dir)
+  # reverse start order: kwok, scheduler, controller-manager, apiserver, etcd
+  while read -r name pid; do
+    [[ -n $pid ]] || continue
+    if ! alive "$pid"; then continue; fi
+    if [[ -n $bin ]] && ! pid_is "$pid" "$bin/$name"; then
+      warn "pid $pid is alive but is not our $name ($(readlink "/proc/$pid/exe" 2>/dev/null)): not touching it"
+      continue
+    fi
+    stop_pid "$name" "$pid" 15
+  done < <(tac "$PIDS")
+  rm -f "$PIDS"
+}
+
+# ------------------------------------------------------------- objects ----
+add_node() {
+  local n=$1
+  api_ok "/api/v1/nodes/$n" && return 0
+  api POST /api/v1/nodes "$(
+    cat <<EOF
+{"apiVersion":"v1","kind":"Node","metadata":{"name":"$n",
+ "annotations":{"node.alpha.kubernetes.io/ttl":"0","kwok.x-k8s.io/node":"fake"},
+ "labels":{"beta.kubernetes.io/arch":"amd64","beta.kubernetes.io/os":"linux","kubernetes.io/arch":"amd64",
+  "kubernetes.io/hostname":"$n","kubernetes.io/os":"linux","kubernetes.io/role":"agent",
+  "node-role.kubernetes.io/agent":"","type":"kwok"}},
+ "spec":{},
+ "status":{"allocatable":{"cpu":"32","memory":"256Gi","pods":"110","ephemeral-storage":"500Gi"},
+  "capacity":{"cpu":"32","memory":"256Gi","pods":"110","ephemeral-storage":"500Gi"},
+  "nodeInfo":{"architecture":"amd64","kubeProxyVersion":"fake","kubeletVersion":"fake","operatingSystem":"linux"},
+  "phase":"Running"}}
+EOF
+  )" >/dev/null
+}
+
+# shellcheck disable=SC2317 # called indirectly, through wait_component
+node_ready() {
+  api GET "/api/v1/nodes/$1" | jq -e '.status.conditions[]? | select(.type == "Ready" and .status == "True")' >/dev/null
+}
+
+ensure_storage_class() {
+  local default=false
+  [[ $PV_DEFAULT_CLASS == 1 ]] && default=true
+  api_ok "/apis/storage.k8s.io/v1/storageclasses/$PV_CLASS" && return 0
+  api POST /apis/storage.k8s.io/v1/storageclasses "$(
+    cat <<EOF
+{"apiVersion":"storage.k8s.io/v1","kind":"StorageClass",
+ "metadata":{"name":"$PV_CLASS","annotations":{"storageclass.kubernetes.io/is-default-class":"$default"}},
+ "provisioner":"kubernetes.io/no-provisioner","reclaimPolicy":"Retain","volumeBindingMode":"Immediate"}
+EOF
+  )" >/dev/null
+  log "created StorageClass $PV_CLASS (default: $default)"
+}
+
+# ensure_pvs N: PVs vx-pv-000 .. N-1 exist; Released ones become Available again
+ensure_pvs() {
+  local n=$1 i name created=0 recycled=0 existing
+  ensure_storage_class
+  existing=$(api GET "/api/v1/persistentvolumes?labelSelector=vxplatform.local%2Fpv%3Dtrue" \
+    | jq -r '.items[] | "\(.metadata.name) \(.status.phase)"')
+  local curl_args=()
+  for ((i = 0; i < n; i++)); do
+    printf -v name 'vx-pv-%03d' "$i"
+    if grep -q "^$name " <<<"$existing"; then continue; fi
+    mkdir -p "$RUN/pv/$name"
+    ((${#curl_args[@]} == 0)) || curl_args+=(--next)
+    curl_args+=(-sS --fail-with-body -o /dev/null --max-time 20 --cacert "$PKI/ca.crt" --cert "$PKI/admin.crt"
+      --key "$PKI/admin.key" -H "Content-Type: application/json" -X POST
+      "https://127.0.0.1:$APISERVER_PORT/api/v1/persistentvolumes" --data-binary "$(
+        cat <<EOF
+{"apiVersion":"v1","kind":"PersistentVolume",
+ "metadata":{"name":"$name","labels":{"vxplatform.local/pv":"true"}},
+ "spec":{"capacity":{"storage":"$PV_SIZE"},"accessModes":["ReadWriteOnce"],
+  "persistentVolumeReclaimPolicy":"Retain","storageClassName":"$PV_CLASS","volumeMode":"Filesystem",
+  "hostPath":{"path":"$RUN/pv/$name","type":"DirectoryOrCreate"}}}
+EOF
+      )")
+    created=$((created + 1))
+  done
+  # one curl process for all of them: one TLS connection instead of one per volume
+  if ((created)); then curl "${curl_args[@]}" || die "creating PersistentVolumes failed"; fi
+  while read -r name _; do
+    [[ -n $name ]] || continue
+    api PATCH "/api/v1/persistentvolumes/$name" '{"spec":{"claimRef":null}}' application/merge-patch+json >/dev/null
+    recycled=$((recycled + 1))
+  done < <(grep ' Released$' <<<"$existing" || true)
+  log "PersistentVolumes: $created created, $recycled made Available again ($n x $PV_SIZE, class $PV_CLASS)"
+}
+
+# ------------------------------------------------------------ commands ----
+cmd_start() {
+  mkdir -p "$RUN"
+  take_lock
+  BIN=$(bin_dir)
+  if [[ -n $BIN ]] && healthy; then
+    log "already running and healthy"
+    echo "$KUBECONFIG_FILE"
+    return 0
+  fi
+  if [[ -f $PIDS ]]; then
+    log "found state of an earlier run that is not healthy: stopping what is left of it"
+    stop_recorded
+  fi
+  ensure_debs curl:curl openssl:openssl jq:jq base64:coreutils
+  if [[ -z $BIN ]]; then
+    log "control-plane binaries not built yet: building them now (about 10 minutes cold)"
+    BIN=$("$SCRIPTS/tools.sh" control-plane)
+  fi
+  require_free_ports etcd="$ETCD_PORT" etcd-peer="$ETCD_PEER_PORT" kube-apiserver="$APISERVER_PORT" \
+    kube-controller-manager="$KCM_PORT" kube-scheduler="$SCHEDULER_PORT" kwok="$KWOK_PORT"
+
+  local t0
+  t0=$(now_ms)
+  if [[ $FRESH == 1 ]]; then rm -rf "$RUN/etcd" "$RUN/pv"; fi
+  rm -rf "$LOGS"
+  mkdir -p "$LOGS"
+  make_pki
+  trap 'rc=$?; if ((rc != 0)); then log "start failed: stopping what was started"; stop_recorded; fi' EXIT
+
+  spawn etcd --name vx-local --data-dir "$RUN/etcd" \
+    --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
+    --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+    --initial-cluster "vx-local=http://127.0.0.1:$ETCD_PEER_PORT" \
+    --unsafe-no-fsync --quota-backend-bytes=$((2 * 1024 * 1024 * 1024)) --log-level=warn
+  wait_component etcd "$TIMEOUT" curl -sf --max-time 2 "http://127.0.0.1:$ETCD_PORT/health"
+
+  # --endpoint-reconciler-type=none: 1.37 refuses a loopback advertise address otherwise
+  spawn kube-apiserver \
+    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$APISERVER_PORT" \
+    --endpoint-reconciler-type=none \
+    --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
+    --tls-cert-file="$PKI/apiserver.crt" --tls-private-key-file="$PKI/apiserver.key" \
+    --client-ca-file="$PKI/ca.crt" \
+    --authorization-mode=Node,RBAC \
+    --service-account-issuer=https://kubernetes.default.svc.cluster.local \
+    --service-account-key-file="$PKI/sa.pub" --service-account-signing-key-file="$PKI/sa.key" \
+    --service-cluster-ip-range="$SERVICE_CIDR" \
+    --allow-privileged=true --profiling=false --v=1
+  wait_component kube-apiserver "$TIMEOUT" api_ok /readyz
+  write_kubeconfig
+
+  spawn kube-controller-manager \
+    --kubeconfig="$KUBECONFIG_FILE" --authentication-kubeconfig="$KUBECONFIG_FILE" \
+    --authorization-kubeconfig="$KUBECONFIG_FILE" \
+    --bind-address=127.0.0.1 --secure-port="$KCM_PORT" --leader-elect=false \
+    --service-account-private-key-file="$PKI/sa.key" --root-ca-file="$PKI/ca.crt" \
+    --cluster-signing-cert-file="$PKI/ca.crt" --cluster-signing-key-file="$PKI/ca.key" \
+    --use-service-account-credentials=true --controllers='*' --profiling=false --v=1
+  spawn kube-scheduler \
+    --kubeconfig="$KUBECONFIG_FILE" --authentication-kubeconfig="$KUBECONFIG_FILE" \
+    --authorization-kubeconfig="$KUBECONFIG_FILE" \
+    --bind-address=127.0.0.1 --secure-port="$SCHEDULER_PORT" --leader-elect=false --profiling=false --v=1
+  ensure_pvs "$PV_COUNT" # needs only the API server: overlaps with the controllers' start
+  wait_component kube-controller-manager "$TIMEOUT" curl -sfk --max-time 2 "https://127.0.0.1:$KCM_PORT/healthz"
+  wait_component kube-scheduler "$TIMEOUT" curl -sfk --max-time 2 "https://127.0.0.1:$SCHEDULER_PORT/healthz"
+
+  spawn kwok --kubeconfig="$KUBECONFIG_FILE" --config="$BIN/kwok-stages.yaml" \
+    --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
+    --cidr=10.0.0.1/24 --node-ip=127.0.0.1 --node-lease-duration-seconds=40 \
+    --server-address="127.0.0.1:$KWOK_PORT"
+  wait_component kwok "$TIMEOUT" curl -sf --max-time 2 "http://127.0.0.1:$KWOK_PORT/healthz"
+  local i
+  for ((i = 0; i < KWOK_NODES; i++)); do
+    add_node "kwok-node-$i"
+    wait_component "kwok:node kwok-node-$i" "$TIMEOUT" node_ready "kwok-node-$i"
+  done
+  # pods are refused until the namespace has its default service account
+  wait_component "kube-controller-manager:default service account" "$TIMEOUT" \
+    api_ok /api/v1/namespaces/default/serviceaccounts/default
+  trap - EXIT
+  log "control plane ready in $(elapsed "$t0")s: export KUBECONFIG=$KUBECONFIG_FILE"
+  echo "$KUBECONFIG_FILE"
+}
+
+cmd_stop() {
+  mkdir -p "$RUN"
+  take_lock
+  if [[ ! -f $PIDS ]]; then log "not running (no $PIDS)"; return 0; fi
+  stop_recorded
+  log "stopped"
+}
+
+cmd_status() {
+  local c pid ok=0
+  BIN=$(bin_dir)
+  if [[ ! -f $PIDS ]]; then echo "not running"; return 1; fi
+  for c in "${COMPONENTS[@]}"; do
+    pid=$(recorded "$c")
+    if [[ -n $pid && -n $BIN ]] && pid_is "$pid" "$BIN/$c"; then
+      printf '%-24s pid %-8s running  rss %s\n' "$c" "$pid" "$(awk '/VmRSS/ {print $2 $3}' "/proc/$pid/status")"
+    else
+      printf '%-24s pid %-8s NOT running\n' "$c" "${pid:--}"; ok=1
+    fi
+  done
+  if [[ -f $KUBECONFIG_FILE ]] && api_ok /readyz; then echo "kube-apiserver /readyz   ok (https://127.0.0.1:$APISERVER_PORT)"
+  else echo "kube-apiserver /readyz   FAILING"; ok=1; fi
+  echo "kubeconfig               $KUBECONFIG_FILE"
+  return $ok
+}
+
+cmd_kubeconfig() {
+  BIN=$(bin_dir)
+  [[ -f $KUBECONFIG_FILE && -f $PIDS ]] || die "not running: run '$0 start' first"
+  echo "$KUBECONFIG_FILE"
+}
+
+usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; }
+
+main() {
+  case ${1:-} in
+    start) cmd_start ;;
+    stop) cmd_stop ;;
+    status) cmd_status ;;
+    kubeconfig) cmd_kubeconfig ;;
+    env) cmd_kubeconfig >/dev/null && echo "export KUBECONFIG=$KUBECONFIG_FILE" ;;
+    pv)
+      local n=${2:-$PV_COUNT}
+      [[ $n =~ ^[0-9]+$ ]] || die "usage: $0 pv [N]"
+      BIN=$(bin_dir)
+      if [[ -z $BIN ]] || ! healthy; then die "not running: run '$0 start' first"; fi
+      ensure_pvs "$n"
+      ;;
+    help | -h | --help) usage ;;
+    *) usage >&2; exit 2 ;;
+  esac
+}
+
+main "$@"; exit
