@@ -6,19 +6,8 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/virdx/vxplatform-infra/internal/backupenv"
 	"github.com/virdx/vxplatform-infra/stacks"
-)
-
-// The environment the backup tool reads (cmd/vxbackup). Credentials arrive only
-// through Secret references, never as arguments.
-const (
-	EnvBackupEnvironment = "BACKUP_ENVIRONMENT"
-	EnvS3Endpoint        = "S3_ENDPOINT"
-	EnvS3UseTLS          = "S3_USE_TLS"
-	EnvS3Bucket          = "S3_BUCKET"
-	EnvS3Prefix          = "S3_PREFIX"
-	EnvS3AccessKey       = "AWS_ACCESS_KEY_ID"
-	EnvS3SecretKey       = "AWS_SECRET_ACCESS_KEY"
 )
 
 // Keys of every object-store credentials Secret.
@@ -133,18 +122,18 @@ func jobTemplate(env stacks.Environment, args *BackupJobArgs, part, verb, bucket
 		Command: []string{backupCommand},
 		Args:    []string{verb},
 		Env: corev1.EnvVarArray{
-			plainEnv(EnvBackupEnvironment, sourceEnvironment),
-			plainEnv(EnvS3Endpoint, env.Storage.Central.HostPort),
-			plainEnv(EnvS3UseTLS, boolString(env.Storage.Central.UseTLS)),
-			plainEnv(EnvS3Bucket, bucket),
-			plainEnv(EnvS3Prefix, prefix),
-			secretEnv(EnvS3AccessKey, credentials, CredentialsKeyAccessKey),
-			secretEnv(EnvS3SecretKey, credentials, CredentialsKeySecretKey),
-			secretEnv("PGHOST", pg, PostgresKeyHost),
-			secretEnv("PGPORT", pg, PostgresKeyPort),
-			secretEnv("PGDATABASE", pg, PostgresKeyDatabase),
-			secretEnv("PGUSER", pg, PostgresKeyUser),
-			secretEnv("PGPASSWORD", pg, PostgresKeyPassword),
+			plainEnv(backupenv.Environment, sourceEnvironment),
+			plainEnv(backupenv.S3Endpoint, env.Storage.Central.HostPort),
+			plainEnv(backupenv.S3UseTLS, boolString(env.Storage.Central.UseTLS)),
+			plainEnv(backupenv.S3Bucket, bucket),
+			plainEnv(backupenv.S3Prefix, prefix),
+			secretEnv(backupenv.S3AccessKey, credentials, CredentialsKeyAccessKey),
+			secretEnv(backupenv.S3SecretKey, credentials, CredentialsKeySecretKey),
+			secretEnv(backupenv.PGHost, pg, PostgresKeyHost),
+			secretEnv(backupenv.PGPort, pg, PostgresKeyPort),
+			secretEnv(backupenv.PGDatabase, pg, PostgresKeyDatabase),
+			secretEnv(backupenv.PGUser, pg, PostgresKeyUser),
+			secretEnv(backupenv.PGPassword, pg, PostgresKeyPassword),
 		},
 		Resources:     env.Sizing.Job,
 		WritablePaths: []string{"/tmp"},

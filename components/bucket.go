@@ -90,9 +90,10 @@ func newOwnedBucket(ctx *pulumi.Context, name string, owned stacks.OwnedBucket, 
 		if _, err := minio.NewIlmPolicy(ctx, name, &minio.IlmPolicyArgs{
 			Bucket: bucket.Bucket,
 			Rules: minio.IlmPolicyRuleArray{minio.IlmPolicyRuleArgs{
-				Id:         pulumi.String("expire-backups"),
-				Expiration: pulumi.StringPtr(fmt.Sprintf("%dd", owned.RetentionDays)),
-				Status:     pulumi.StringPtr("Enabled"),
+				Id:                              pulumi.String("expire-backups"),
+				Expiration:                      pulumi.StringPtr(fmt.Sprintf("%dd", owned.RetentionDays)),
+				NoncurrentVersionExpirationDays: pulumi.IntPtr(owned.RetentionDays),
+				Status:                          pulumi.StringPtr("Enabled"),
 			}},
 		}, parent); err != nil {
 			return nil, err

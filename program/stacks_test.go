@@ -47,7 +47,7 @@ var persistentCounts = map[string]int{
 	tK8sProvider: 1, tMinio: 1, tDocker: 1, tRandom: 1,
 	tNamespace: 1, tQuota: 1, tLimitRange: 1, tNetPol: 6,
 	tSecret: 4, tService: 3, tDeployment: 2, tStatefulSet: 1, tPDB: 2, tCronJob: 1,
-	tBucket: 2, tVersioning: 1, tIlm: 1, tIamUser: 3, tIamPolicy: 3, tIamAttach: 3, tPassword: 4,
+	tBucket: 2, tVersioning: 2, tIlm: 1, tIamUser: 3, tIamPolicy: 3, tIamAttach: 3, tPassword: 4,
 }
 
 func countsWith(base map[string]int, delta map[string]int) map[string]int {

@@ -136,7 +136,6 @@ func readGrants(buckets []string) []Grant {
 // The S3 actions behind each access level. Listing is a bucket action, the rest
 // are object actions.
 var (
-	bucketReadActions   = []string{"s3:GetBucketLocation", "s3:ListBucket"}
 	objectReadActions   = []string{"s3:GetObject"}
 	objectWriteActions  = []string{"s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"}
 	objectDeleteActions = []string{"s3:DeleteObject"}
@@ -174,31 +173,29 @@ func (id Identity) PolicyJSON() (string, error) {
 
 func (g Grant) statements(sid string) []PolicyStatement {
 	bucketARN := "arn:aws:s3:::" + g.Bucket
-	objectARN := bucketARN + "/" + g.Prefix + "*"
-	var listCondition map[string]map[string]string
-	if g.Prefix != "" {
-		listCondition = map[string]map[string]string{"StringLike": {"s3:prefix": g.Prefix + "*"}}
+	bucket := func(actions []string) PolicyStatement {
+		return PolicyStatement{Sid: sid + "Bucket", Effect: "Allow", Action: sorted(actions), Resource: []string{bucketARN}}
 	}
-	bucketStatement := func(actions []string, cond map[string]map[string]string) PolicyStatement {
-		return PolicyStatement{Sid: sid + "Bucket", Effect: "Allow", Action: sorted(actions), Resource: []string{bucketARN}, Condition: cond}
-	}
-	objectStatement := func(actions ...[]string) PolicyStatement {
+	objects := func(actions ...[]string) PolicyStatement {
 		var all []string
 		for _, a := range actions {
 			all = append(all, a...)
 		}
-		return PolicyStatement{Sid: sid + "Objects", Effect: "Allow", Action: sorted(all), Resource: []string{objectARN}}
+		return PolicyStatement{Sid: sid + "Objects", Effect: "Allow", Action: sorted(all), Resource: []string{bucketARN + "/" + g.Prefix + "*"}}
+	}
+	// Listing stands alone: MinIO refuses an s3:prefix condition on a statement
+	// that also holds actions without that key, such as GetBucketLocation.
+	list := PolicyStatement{Sid: sid + "List", Effect: "Allow", Action: []string{"s3:ListBucket"}, Resource: []string{bucketARN}}
+	if g.Prefix != "" {
+		list.Condition = map[string]map[string]string{"StringLike": {"s3:prefix": g.Prefix + "*"}}
 	}
 	switch g.Access {
 	case AccessRead:
-		return []PolicyStatement{bucketStatement(bucketReadActions, listCondition), objectStatement(objectReadActions)}
+		return []PolicyStatement{bucket([]string{"s3:GetBucketLocation"}), list, objects(objectReadActions)}
 	case AccessReadWrite:
-		return []PolicyStatement{
-			bucketStatement(append(append([]string{}, bucketReadActions...), "s3:ListBucketMultipartUploads"), listCondition),
-			objectStatement(objectReadActions, objectWriteActions, objectDeleteActions),
-		}
+		return []PolicyStatement{bucket(bucketUploadActions), list, objects(objectReadActions, objectWriteActions, objectDeleteActions)}
 	case AccessWriteOnly:
-		return []PolicyStatement{bucketStatement(bucketUploadActions, nil), objectStatement(objectWriteActions)}
+		return []PolicyStatement{bucket(bucketUploadActions), objects(objectWriteActions)}
 	}
 	panic(fmt.Sprintf("grant on %s: unknown access %q", g.Bucket, g.Access))
 }

@@ -181,7 +181,9 @@ func (r *reader) storage(id StackIdentity, backup Backup) ObjectStorage {
 		}
 	}
 	if backup.Enabled {
-		s.OwnedBuckets = append(s.OwnedBuckets, OwnedBucket{Name: backup.Bucket, Protected: true, RetentionDays: backup.RetentionDays})
+		// Versioned: the backup identity may put objects, so a stolen key could
+		// overwrite a dump; the old version survives until retention expires it.
+		s.OwnedBuckets = append(s.OwnedBuckets, OwnedBucket{Name: backup.Bucket, Protected: true, Versioned: true, RetentionDays: backup.RetentionDays})
 	}
 	s.Identities = accessMatrix(id, s.TargetBucket, s.ReadBuckets, backup)
 	return s
