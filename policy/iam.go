@@ -1,0 +1,237 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/virdx/vxplatform-infra/stacks"
+)
+
+const (
+	iamPolicyType      = "minio:index/iamPolicy:IamPolicy"
+	iamGroupPolicyType = "minio:index/iamGroupPolicy:IamGroupPolicy"
+)
+
+var iamWildcardRule = resourceRule{
+	name:        "minio-iam-no-wildcard-admin",
+	description: "No IAM policy allows s3:* (or *) on every bucket (arn:aws:s3:::* or *).",
+	scope:       everywhere,
+	check:       checkIAMWildcard,
+}
+
+var iamPatientDataWriteRule = resourceRule{
+	name: "minio-iam-patient-data-write-owner-only",
+	description: "Only the stack that owns a patient-data bucket may be granted write access to it " +
+		"(dataplatform-prod and production's backups: production; dataplatform-dev and staging's backups: staging).",
+	scope: everywhere,
+	check: checkIAMPatientDataWrite,
+}
+
+var iamPreviewPatientDataRule = resourceRule{
+	name:        "minio-iam-preview-no-patient-data",
+	description: "No preview identity has any access to a patient-data bucket (dataplatform-prod, dataplatform-dev or their backups).",
+	scope:       everywhere,
+	check:       checkIAMPreviewPatientData,
+}
+
+// patientDataOwners says which environment alone may write each patient-data
+// bucket; it covers exactly stacks.SensitiveBuckets (a test checks that).
+var patientDataOwners = map[string]stacks.Kind{
+	stacks.ProductionBucket:                            stacks.KindProduction,
+	stacks.BackupBucket(string(stacks.KindProduction)): stacks.KindProduction,
+	stacks.StagingBucket:                               stacks.KindStaging,
+	stacks.BackupBucket(string(stacks.KindStaging)):    stacks.KindStaging,
+}
+
+// identityPurposes are the purposes that end identity names (stacks.Purpose).
+var identityPurposes = []stacks.Purpose{stacks.PurposeApp, stacks.PurposeViewer, stacks.PurposeBackup, stacks.PurposeRestore}
+
+// iamDocument is one IAM policy document of a resource, with the environments
+// whose identities it serves.
+type iamDocument struct {
+	statements   []statement
+	environments []stacks.StackIdentity
+	f            findings
+}
+
+// iamDocuments reads the IAM policy documents a resource carries: the policy of an
+// IamPolicy or IamGroupPolicy on the central store, and the policies a preview
+// hands to its in-cluster store through a ConfigMap (data values that are policy
+// documents). A policy that cannot be read fails closed; a ConfigMap value that
+// is not a policy document is not one of its policies.
+func iamDocuments(t target, r analyzed, f findings) []iamDocument {
+	switch {
+	case r.Type == iamPolicyType || r.Type == iamGroupPolicyType:
+		text, ok := judge(f, stringAt(r.Props, "policy"))
+		if !ok {
+			return nil
+		}
+		statements, err := parsePolicyDocument(text)
+		if err != nil {
+			f.violation("policy cannot be read (%v), so it cannot be checked", err)
+			return nil
+		}
+		return []iamDocument{{statements: statements, environments: identityEnvironments(t, stringAt(r.Props, "name")), f: f}}
+	case r.isKube("ConfigMap", "core"):
+		// ConfigMaps carry all kinds of data: only what is known and reads as a
+		// policy document is judged as one.
+		data := mapAt(r.Props, "data")
+		if data.state != known {
+			return nil
+		}
+		var docs []iamDocument
+		for _, key := range sortedKeys(data.value.AsMap()) {
+			text := stringAt(data.value, key)
+			if text.state != known || !looksLikePolicyDocument(text.value) {
+				continue
+			}
+			statements, err := parsePolicyDocument(text.value)
+			if err != nil {
+				continue
+			}
+			docs = append(docs, iamDocument{statements: statements, environments: identityEnvironments(t, lookup[string]{}), f: f.in(fmt.Sprintf("data[%q]", key))})
+		}
+		return docs
+	}
+	return nil
+}
+
+func looksLikePolicyDocument(text string) bool {
+	var probe struct {
+		Statement json.RawMessage
+	}
+	return json.Unmarshal([]byte(text), &probe) == nil && len(probe.Statement) > 0
+}
+
+// identityEnvironments are the environments whose identities a policy may serve:
+// the stack that creates it, and the environment its name claims. Identities are
+// named dataplatform-<stack>-<purpose>; a production stack creating a policy
+// named for a preview identity still hands production's access to a preview.
+func identityEnvironments(t target, name lookup[string]) []stacks.StackIdentity {
+	envs := []stacks.StackIdentity{{Stack: t.stack, Kind: t.kind}}
+	if name.state != known {
+		return envs
+	}
+	rest, ok := strings.CutPrefix(name.value, "dataplatform-")
+	if !ok {
+		return envs
+	}
+	for _, p := range identityPurposes {
+		stack, ok := strings.CutSuffix(rest, "-"+string(p))
+		if !ok {
+			continue
+		}
+		if id, err := stacks.ParseStackName(stack); err == nil && id.Stack != t.stack {
+			envs = append(envs, id)
+		}
+		break
+	}
+	return envs
+}
+
+// checkIAMWildcard: s3:* on every bucket is administrator access to the central
+// store, patient data included, whoever holds it.
+func checkIAMWildcard(t target, r analyzed) []finding {
+	f := newFindings()
+	for _, doc := range iamDocuments(t, r, f) {
+		for _, st := range doc.statements {
+			if st.allow && st.grantsEverything() && st.coversEveryBucket() {
+				doc.f.violation("statement %s allows s3:* on every bucket", st.id)
+			}
+		}
+	}
+	return f.all()
+}
+
+func (st statement) grantsEverything() bool {
+	if st.notAction {
+		return true
+	}
+	for _, a := range st.actions {
+		if a == "*" || strings.EqualFold(a, "s3:*") {
+			return true
+		}
+	}
+	return false
+}
+
+func (st statement) coversEveryBucket() bool {
+	if st.notResource {
+		return true
+	}
+	for _, res := range st.resources {
+		if res == "*" || res == s3ARNPrefix+"*" || res == s3ARNPrefix+"*/*" {
+			return true
+		}
+	}
+	return false
+}
+
+// checkIAMPatientDataWrite: staging reads production's bucket (restored records
+// point there) and restores production's backups, but must never be able to
+// change them; no other environment may write any patient-data bucket at all.
+func checkIAMPatientDataWrite(t target, r analyzed) []finding {
+	f := newFindings()
+	buckets := sortedKeys(patientDataOwners)
+	for _, doc := range iamDocuments(t, r, f) {
+		for _, env := range doc.environments {
+			for _, st := range doc.statements {
+				var foreign []string
+				for _, bucket := range buckets {
+					if env.Kind != patientDataOwners[bucket] && st.covers(bucket) && st.grantsAny(s3WriteActions) {
+						foreign = append(foreign, bucket)
+					}
+				}
+				if len(foreign) > 0 {
+					doc.f.violation("statement %s lets %s write %s: only the owning stack may write a patient-data bucket",
+						st.id, environmentLabel(env), strings.Join(foreign, ", "))
+				}
+			}
+		}
+	}
+	return f.all()
+}
+
+// checkIAMPreviewPatientData: previews run unreviewed pull-request code; they
+// get public data only, never a patient-data bucket, not even to read.
+func checkIAMPreviewPatientData(t target, r analyzed) []finding {
+	f := newFindings()
+	for _, doc := range iamDocuments(t, r, f) {
+		for _, env := range doc.environments {
+			if !isPreviewKind(env.Kind) {
+				continue
+			}
+			for _, bucket := range stacks.SensitiveBuckets {
+				var statements []string
+				for _, st := range doc.statements {
+					if st.covers(bucket) {
+						statements = append(statements, st.id)
+					}
+				}
+				if len(statements) > 0 {
+					doc.f.violation("gives preview %s access to patient-data bucket %s (statements %s)",
+						env.Stack, bucket, strings.Join(statements, ", "))
+				}
+			}
+		}
+	}
+	return f.all()
+}
+
+func environmentLabel(env stacks.StackIdentity) string {
+	if env.Stack == "" {
+		return "an unnamed stack"
+	}
+	return env.Stack
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
