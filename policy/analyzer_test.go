@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"sort"
@@ -260,7 +261,7 @@ func checkAnalyzerInfo(t *testing.T, client pulumirpc.AnalyzerClient, stack stri
 		}
 	}
 	sort.Strings(names)
-	if want := sortedKeys(designedScopes); !slices.Equal(names, want) {
+	if want := slices.Sorted(maps.Keys(designedScopes)); !slices.Equal(names, want) {
 		t.Errorf("policies served: %v\nwant: %v", names, want)
 	}
 	plugin, err := client.GetPluginInfo(context.Background(), &emptypb.Empty{})

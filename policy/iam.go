@@ -3,7 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/virdx/vxplatform-infra/stacks"
@@ -82,7 +83,7 @@ func iamDocuments(t target, r analyzed, f findings) []iamDocument {
 			return nil
 		}
 		var docs []iamDocument
-		for _, key := range sortedKeys(data.value.AsMap()) {
+		for _, key := range slices.Sorted(maps.Keys(data.value.AsMap())) {
 			text := stringAt(data.value, key)
 			if text.state != known || !looksLikePolicyDocument(text.value) {
 				continue
@@ -174,7 +175,7 @@ func (st statement) coversEveryBucket() bool {
 // change them; no other environment may write any patient-data bucket at all.
 func checkIAMPatientDataWrite(t target, r analyzed) []finding {
 	f := newFindings()
-	buckets := sortedKeys(patientDataOwners)
+	buckets := slices.Sorted(maps.Keys(patientDataOwners))
 	for _, doc := range iamDocuments(t, r, f) {
 		for _, env := range doc.environments {
 			for _, st := range doc.statements {
@@ -225,13 +226,4 @@ func environmentLabel(env stacks.StackIdentity) string {
 		return "an unnamed stack"
 	}
 	return env.Stack
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -4,6 +4,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -111,7 +112,7 @@ func TestEveryPolicyIsRegistered(t *testing.T) {
 	if !slices.Equal(declared, registered) {
 		t.Errorf("rules declared in the package:\n  %v\npolicies in the pack:\n  %v", declared, registered)
 	}
-	designed := sortedKeys(designedScopes)
+	designed := slices.Sorted(maps.Keys(designedScopes))
 	if !slices.Equal(designed, registered) {
 		t.Errorf("rules in designedScopes (the README's table):\n  %v\npolicies in the pack:\n  %v", designed, registered)
 	}
@@ -211,7 +212,7 @@ func TestPolicyProjectVersionMatchesThePack(t *testing.T) {
 }
 
 func TestPatientDataOwnersCoverTheSensitiveBuckets(t *testing.T) {
-	owned := sortedKeys(patientDataOwners)
+	owned := slices.Sorted(maps.Keys(patientDataOwners))
 	sensitive := append([]string(nil), stacks.SensitiveBuckets...)
 	sort.Strings(sensitive)
 	if !slices.Equal(owned, sensitive) {

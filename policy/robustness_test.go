@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -80,7 +82,7 @@ func propertyPaths(v property.Value, prefix []string) [][]string {
 	}
 	switch {
 	case v.IsMap():
-		for _, key := range sortedKeys(v.AsMap().AsMap()) {
+		for _, key := range slices.Sorted(maps.Keys(v.AsMap().AsMap())) {
 			visit(key, v.AsMap().Get(key))
 		}
 	case v.IsArray():
