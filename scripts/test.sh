@@ -39,7 +39,9 @@ integration_packages=$(grep -rl --include='*_test.go' '^//go:build integration' 
 if [ -n "$integration_packages" ]; then
   step "integration tests against real PostgreSQL and MinIO"
   trap 'scripts/test-servers.sh stop || true' EXIT
-  eval "$(scripts/test-servers.sh start)"
+  # An assignment, not eval "$(...)" directly: a failed start must stop the run.
+  servers=$(scripts/test-servers.sh start)
+  eval "$servers"
   # shellcheck disable=SC2086 # one argument per package directory
   go test -count=1 -tags integration -timeout 30m $integration_packages
 fi
