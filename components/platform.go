@@ -220,24 +220,21 @@ func (s storeEndpoints) variables(env stacks.Environment, purpose stacks.Purpose
 		plainEnv("S3_BUCKET", env.Storage.TargetBucket),
 		plainEnv("S3_READ_BUCKETS", strings.Join(env.Storage.ReadBuckets, ",")),
 	}
-	central := corev1.EnvVarArray{
-		plainEnv("S3_USE_TLS", boolString(s.centralTLS)),
-		secretEnv("S3_ACCESS_KEY_ID", secretOf(s.centralSecrets), CredentialsKeyAccessKey),
-		secretEnv("S3_SECRET_ACCESS_KEY", secretOf(s.centralSecrets), CredentialsKeySecretKey),
-	}
+	central := pulumi.String(s.central)
 	if !env.Storage.TargetIsPreviewStore {
-		return append(append(vars, plainEnv("S3_ENDPOINT", s.central)), central...)
+		return append(vars, storeVariables("S3_", central, s.centralTLS, secretOf(s.centralSecrets))...)
 	}
-	vars = append(vars,
-		corev1.EnvVarArgs{Name: pulumi.String("S3_ENDPOINT"), Value: s.preview},
-		plainEnv("S3_USE_TLS", "false"),
-		secretEnv("S3_ACCESS_KEY_ID", secretOf(s.previewSecrets), CredentialsKeyAccessKey),
-		secretEnv("S3_SECRET_ACCESS_KEY", secretOf(s.previewSecrets), CredentialsKeySecretKey),
-		plainEnv("S3_SOURCE_ENDPOINT", s.central))
-	for _, v := range central {
-		arg := v.(corev1.EnvVarArgs)
-		arg.Name = pulumi.String(strings.Replace(string(arg.Name.(pulumi.String)), "S3_", "S3_SOURCE_", 1))
-		vars = append(vars, arg)
+	vars = append(vars, storeVariables("S3_", s.preview, false, secretOf(s.previewSecrets))...)
+	return append(vars, storeVariables("S3_SOURCE_", central, s.centralTLS, secretOf(s.centralSecrets))...)
+}
+
+// storeVariables tell a container where one object store is and which Secret
+// holds its keys.
+func storeVariables(prefix string, endpoint pulumi.StringInput, useTLS bool, secret pulumi.StringOutput) corev1.EnvVarArray {
+	return corev1.EnvVarArray{
+		corev1.EnvVarArgs{Name: pulumi.String(prefix + "ENDPOINT"), Value: endpoint},
+		plainEnv(prefix+"USE_TLS", boolString(useTLS)),
+		secretEnv(prefix+"ACCESS_KEY_ID", secret, CredentialsKeyAccessKey),
+		secretEnv(prefix+"SECRET_ACCESS_KEY", secret, CredentialsKeySecretKey),
 	}
-	return vars
 }
