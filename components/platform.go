@@ -1,6 +1,8 @@
 package components
 
 import (
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi-docker/sdk/v4/go/docker"
@@ -119,9 +121,13 @@ func (p *Platform) deployWorkloads(ctx *pulumi.Context, name string, args *Platf
 			return err
 		}
 	}
-	image := func(ref string) pulumi.StringOutput {
-		return imageReference(ctx, ref, env.Images.PinDigests, registry, p)
+	// Each image is resolved once; the workloads and the stack output share it.
+	images := pulumi.StringMap{}
+	byRole := env.Images.ByRole()
+	for _, role := range slices.Sorted(maps.Keys(byRole)) {
+		images[role] = imageReference(ctx, byRole[role], env.Images.PinDigests, registry, p)
 	}
+	image := func(role string) pulumi.StringOutput { return images[role].(pulumi.StringOutput) }
 	opts := []pulumi.ResourceOption{pulumi.Parent(p), pulumi.Providers(k8s, randomness, central), pulumi.DependsOn(namespace)}
 
 	if _, err := NewTrafficRules(ctx, name+"-traffic", &TrafficRulesArgs{Env: env}, opts...); err != nil {
@@ -133,24 +139,22 @@ func (p *Platform) deployWorkloads(ctx *pulumi.Context, name string, args *Platf
 	}
 	stores := storeEndpoints{central: env.Storage.Central.HostPort, centralTLS: env.Storage.Central.UseTLS, centralSecrets: bucket.CredentialSecrets}
 	endpoints := pulumi.StringMap{"central": pulumi.String(env.Storage.Central.HostPort)}
-	images := pulumi.StringMap{}
 	if env.Storage.TargetIsPreviewStore {
 		store, err := NewObjectStore(ctx, name+"-object-store", &ObjectStoreArgs{
-			Env: env, Image: image(env.Images.ObjectStore), ToolImage: image(env.Images.ObjectTool),
+			Env: env, Image: image("objectStore"), ToolImage: image("objectTool"),
 		}, opts...)
 		if err != nil {
 			return err
 		}
 		stores.preview, stores.previewSecrets = store.Endpoint, store.CredentialSecrets
 		endpoints["preview"] = store.Endpoint
-		images["objectStore"], images["objectTool"] = image(env.Images.ObjectStore), image(env.Images.ObjectTool)
 	}
-	db, err := NewPostgres(ctx, name+"-postgres", &PostgresArgs{Env: env, Image: image(env.Images.Postgres)}, opts...)
+	db, err := NewPostgres(ctx, name+"-postgres", &PostgresArgs{Env: env, Image: image("postgres")}, opts...)
 	if err != nil {
 		return err
 	}
 	api, err := NewWebService(ctx, name+"-api", &WebServiceArgs{
-		Env: env, Part: partAPI, Image: image(env.Images.API), Workload: env.Sizing.API, Port: apiPort,
+		Env: env, Part: partAPI, Image: image("api"), Workload: env.Sizing.API, Port: apiPort,
 		ReadyPath: "/health", LivePath: "/health",
 		Variables: append(corev1.EnvVarArray{secretEnv("DATABASE_URL", db.SecretName, PostgresKeyURL)}, stores.variables(env, stacks.PurposeApp)...),
 	}, opts...)
@@ -158,7 +162,7 @@ func (p *Platform) deployWorkloads(ctx *pulumi.Context, name string, args *Platf
 		return err
 	}
 	frontend, err := NewWebService(ctx, name+"-frontend", &WebServiceArgs{
-		Env: env, Part: partFrontend, Image: image(env.Images.Frontend), Workload: env.Sizing.Frontend, Port: frontendPort,
+		Env: env, Part: partFrontend, Image: image("frontend"), Workload: env.Sizing.Frontend, Port: frontendPort,
 		ReadyPath: "/", LivePath: "/",
 		Variables: append(corev1.EnvVarArray{plainEnv("API_URL", "http://"+env.ResourceName(partAPI))}, stores.variables(env, stacks.PurposeViewer)...),
 	}, opts...)
@@ -166,7 +170,7 @@ func (p *Platform) deployWorkloads(ctx *pulumi.Context, name string, args *Platf
 		return err
 	}
 	if _, err := NewBackupJob(ctx, name+"-backup", &BackupJobArgs{
-		Env: env, Image: image(env.Images.Backup), PostgresSecret: db.SecretName, Database: db.Ready,
+		Env: env, Image: image("backup"), PostgresSecret: db.SecretName, Database: db.Ready,
 		BackupCredentials:  bucket.CredentialSecrets.MapIndex(pulumi.String(string(stacks.PurposeBackup))),
 		RestoreCredentials: bucket.CredentialSecrets.MapIndex(pulumi.String(string(stacks.PurposeRestore))),
 	}, opts...); err != nil {
@@ -179,7 +183,6 @@ func (p *Platform) deployWorkloads(ctx *pulumi.Context, name string, args *Platf
 		}
 		p.Hostname = ingress.Hostname
 	}
-	images["frontend"], images["api"], images["postgres"], images["backup"] = frontend.Image, api.Image, image(env.Images.Postgres), image(env.Images.Backup)
 	p.FrontendService, p.APIService, p.PostgresService = frontend.ServiceName, api.ServiceName, db.ServiceName
 	p.TargetBucket = pulumi.String(env.Storage.TargetBucket).ToStringOutput()
 	p.S3Endpoints = endpoints.ToStringMapOutput()

@@ -75,3 +75,13 @@ func normalize(v any) any {
 	}
 	return v
 }
+
+// TestEachImageResolvedOnce: a pinned stack asks the registry once per image.
+func TestEachImageResolvedOnce(t *testing.T) {
+	for stack, lookups := range map[string]int{"production": 4, "staging": 4, "public": 0, "pr-123": 0} {
+		run := runStack(t, stack)
+		if len(run.Invokes) != lookups {
+			t.Errorf("%s: %d registry lookups %v, want %d", stack, len(run.Invokes), run.Invokes, lookups)
+		}
+	}
+}

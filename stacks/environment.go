@@ -97,6 +97,21 @@ type Images struct {
 	PinDigests bool
 }
 
+// ByRole lists the images the environment runs, keyed by what runs them; an image
+// the environment does not use is left out.
+func (i Images) ByRole() map[string]string {
+	all := map[string]string{
+		"frontend": i.Frontend, "api": i.API, "postgres": i.Postgres, "backup": i.Backup,
+		"objectStore": i.ObjectStore, "objectTool": i.ObjectTool,
+	}
+	for role, ref := range all {
+		if ref == "" {
+			delete(all, role)
+		}
+	}
+	return all
+}
+
 // Endpoint is an S3 endpoint: host:port, TLS, and the address range that the
 // namespace's egress policy opens for it.
 type Endpoint struct {
