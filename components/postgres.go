@@ -76,7 +76,7 @@ func NewPostgres(ctx *pulumi.Context, name string, args *PostgresArgs, opts ...p
 			PostgresKeyDatabase: pulumi.String(postgresDatabase),
 			PostgresKeyUser:     pulumi.String(postgresUser),
 			PostgresKeyPassword: password.Result,
-			PostgresKeyURL:      pulumi.ToSecret(url).(pulumi.StringOutput),
+			PostgresKeyURL:      url, // secret: it is built from the generated password
 		},
 	}, parent)
 	if err != nil {

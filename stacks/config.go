@@ -133,7 +133,8 @@ func (r *reader) checkKeys() {
 		key, known := lookupKey(name)
 		switch {
 		case !known:
-			r.problems.add(name, redactUnknown(r.cfg[name]), "one of the keys in the README's config reference")
+			// An unknown key may be a misspelt secret: its value is not shown.
+			r.problems.add(name, hiddenValue, "one of the keys in the README's config reference")
 		case !key.appliesTo(r.kind):
 			r.problems.add(name, r.shown(key), fmt.Sprintf("not set: a %s stack does not use %s", r.kind, name))
 		}
@@ -157,8 +158,8 @@ func (r *reader) shown(key ConfigKey) string {
 	return r.cfg[key.Name]
 }
 
-// redactUnknown hides the value of an unknown key: it may be a misspelt secret.
-func redactUnknown(string) string { return "[not shown]" }
+// hiddenValue stands for a value an error message must not print.
+const hiddenValue = "[not shown]"
 
 func splitList(v string) []string {
 	var out []string
