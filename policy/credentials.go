@@ -34,18 +34,12 @@ const fromSecretOnly = "credentials come only from a Secret (valueFrom.secretKey
 // plain text, and outlives every rotation of the Secret it was copied from. The
 // rule never prints a value it inspects.
 func checkLiteralCredentials(_ target, r analyzed) []finding {
-	f := newFindings()
-	_, containers, ok := workloadPod(r, f)
-	if !ok {
-		return f.all()
-	}
-	for _, c := range containers {
+	return eachContainer(r, func(c container) {
 		checkEnvCredentials(c)
 		for _, field := range []string{"command", "args"} {
 			checkArgCredentials(c, field)
 		}
-	}
-	return f.all()
+	})
 }
 
 func checkEnvCredentials(c container) {

@@ -36,12 +36,7 @@ func imageReference(image string) (tag string, digest bool) {
 // reference, so what a review approved is not what runs, and a rollback cannot
 // name what ran before.
 func checkImageTagged(_ target, r analyzed) []finding {
-	f := newFindings()
-	_, containers, ok := workloadPod(r, f)
-	if !ok {
-		return f.all()
-	}
-	for _, c := range containers {
+	return eachContainer(r, func(c container) {
 		image := stringAt(c.props, "image")
 		value, ok := judge(c.f, image)
 		switch tag, digest := imageReference(value); {
@@ -53,24 +48,17 @@ func checkImageTagged(_ target, r analyzed) []finding {
 		case tag == "latest":
 			c.f.violation("image %q uses the latest tag", value)
 		}
-	}
-	return f.all()
+	})
 }
 
 // checkImageDigest: a tag can be pushed again; only a digest guarantees that
 // production runs the bytes that were tested. The message leaves the image out:
 // it is the same finding whatever the tag is.
 func checkImageDigest(_ target, r analyzed) []finding {
-	f := newFindings()
-	_, containers, ok := workloadPod(r, f)
-	if !ok {
-		return f.all()
-	}
-	for _, c := range containers {
+	return eachContainer(r, func(c container) {
 		image := stringAt(c.props, "image")
 		if value, ok := judge(c.f, image); ok && !digestPattern.MatchString(value) {
 			c.f.violation("image is not pinned by digest (repository@sha256:...)")
 		}
-	}
-	return f.all()
+	})
 }

@@ -17,14 +17,9 @@ var requiredResources = [][]string{
 // and without requests is the first evicted. Mandatory where patient data is
 // served; elsewhere the namespace LimitRange supplies defaults, so it advises.
 func checkContainerResources(_ target, r analyzed) []finding {
-	f := newFindings()
-	_, containers, ok := workloadPod(r, f)
-	if !ok {
-		return f.all()
-	}
-	for _, c := range containers {
+	return eachContainer(r, func(c container) {
 		if c.ephemeral {
-			continue // ephemeral containers cannot declare resources
+			return // ephemeral containers cannot declare resources
 		}
 		var missing []string
 		for _, path := range requiredResources {
@@ -44,6 +39,5 @@ func checkContainerResources(_ target, r analyzed) []finding {
 		if len(missing) > 0 {
 			c.f.violation("has no %s", strings.Join(missing, ", "))
 		}
-	}
-	return f.all()
+	})
 }

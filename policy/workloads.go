@@ -76,6 +76,18 @@ func workloadPod(r analyzed, f findings) (pod property.Map, containers []contain
 	return pod, podContainers(pod, f), true
 }
 
+// eachContainer runs check on every container of a workload and collects what it
+// and the pod lookup find; a resource that is not a workload yields nothing.
+func eachContainer(r analyzed, check func(container)) []finding {
+	f := newFindings()
+	if _, containers, ok := workloadPod(r, f); ok {
+		for _, c := range containers {
+			check(c)
+		}
+	}
+	return f.all()
+}
+
 func podContainers(pod property.Map, f findings) []container {
 	var out []container
 	for _, list := range containerLists {
