@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/virdx/vxplatform-infra/e2e/localenv"
+	"github.com/virdx/vxplatform-infra/internal/localenv"
 )
 
 // BenchmarkE2E measures the operations BENCHMARKS.md records: a no-op preview of

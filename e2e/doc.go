@@ -19,4 +19,29 @@
 // Benchmarks (BENCHMARKS.md, section e2e):
 //
 //	go test -tags e2e -run '^$' -bench . -benchtime 5x -timeout 60m ./e2e/
+//
+// # The harness's shape (agreed before the joints and operations work extend it)
+//
+//   - One test, TestEndToEnd, is an ordered list of named steps (step()): later
+//     steps build on the stacks the first step deployed, and the first failure ends
+//     the run. A body of work adds its steps as methods in a file of its own
+//     (joints_test.go: MinIO through the engine, jobs run with the program's
+//     Secrets; operations_test.go: the delivery scripts against the plane) and one
+//     step() line each in TestEndToEnd; e2e_test.go keeps only the list and the
+//     checks of the deployment itself.
+//   - Everything local lives in internal/localenv, the one package for the local
+//     environment that the main job (cmd/deploy-local), this test and the
+//     integration tests share: tools, the Pulumi Env and stacks, stack config for
+//     the local plane, control-plane objects, and the local servers.
+//   - Local servers (PostgreSQL, MinIO) are started by scripts/test-servers.sh (shell
+//     owns process start and stop) before this stage, as for the integration tests;
+//     Go reads what it printed through localenv and fails, never skips, without it.
+//   - Test-only provider plugins and the job runner are packages under e2e/ (built
+//     into bin/ like e2e/standin); nothing under program/, components/ or stacks/
+//     may import them.
+//   - A developer running this test beside another run gives the control plane and
+//     the servers their own ports and run directories (VX_*_PORT, VX_RUN,
+//     VX_TEST_RUN); scripts/test.sh uses fixed ones.
+//   - Temporary files (kubeconfigs, mc config, engine logs) live under the test's
+//     own temporary directory and are removed with it.
 package e2e

@@ -21,7 +21,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/restmapper"
 
-	"github.com/virdx/vxplatform-infra/e2e/localenv"
+	"github.com/virdx/vxplatform-infra/internal/localenv"
 	"github.com/virdx/vxplatform-infra/program"
 	"github.com/virdx/vxplatform-infra/stacks"
 )

@@ -27,7 +27,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/virdx/vxplatform-infra/e2e/localenv"
+	"github.com/virdx/vxplatform-infra/internal/localenv"
 	"github.com/virdx/vxplatform-infra/program"
 	"github.com/virdx/vxplatform-infra/stacks"
 )
