@@ -137,7 +137,7 @@ func serversFrom(lookup func(string) (string, bool), need []Server) (*Servers, e
 	return s, nil
 }
 
-// present reports whether every variable of server is set.
+// serversPresent reports whether every variable of server is set.
 func serversPresent(lookup func(string) (string, bool), server Server) bool {
 	for _, name := range serverVariables[server] {
 		if v, _ := lookup(name); v == "" {
@@ -153,15 +153,15 @@ func serversPresent(lookup func(string) (string, bool), server Server) bool {
 // destroys the instance when this process ends, even if Destroy is never called
 // (a test that was killed or timed out).
 func StartPrivateServers(ctx context.Context, name string, which ...Server) (*Servers, error) {
+	ports, err := freeServerPorts(3)
+	if err != nil {
+		return nil, err
+	}
 	root := privateRunRoot()
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return nil, err
 	}
 	dir, err := os.MkdirTemp(root, instanceName(name)+"-")
-	if err != nil {
-		return nil, err
-	}
-	ports, err := freeServerPorts(3)
 	if err != nil {
 		return nil, err
 	}
@@ -343,17 +343,19 @@ func freeServerPorts(n int) ([]int, error) {
 	return ports, nil
 }
 
-// privateRunRoot holds the run directories of private instances: beside the
-// scripts' other run directories in VX_CACHE (scripts/lib/common.sh), never in
-// the system's temporary directory.
-func privateRunRoot() string {
-	cache := os.Getenv("VX_CACHE")
-	if cache == "" {
-		home, _ := os.UserHomeDir()
-		cache = filepath.Join(home, ".cache", "vxplatform")
+// CacheDir is where the scripts keep tool builds and run directories: VX_CACHE,
+// default ~/.cache/vxplatform (scripts/lib/common.sh).
+func CacheDir() string {
+	if cache := os.Getenv("VX_CACHE"); cache != "" {
+		return cache
 	}
-	return filepath.Join(cache, "run", "private")
+	home, _ := os.UserHomeDir()
+	return filepath.Join(home, ".cache", "vxplatform")
 }
+
+// privateRunRoot holds the run directories of private instances: beside the
+// scripts' other run directories, never in the system's temporary directory.
+func privateRunRoot() string { return filepath.Join(CacheDir(), "run", "private") }
 
 var notInInstanceName = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
 
