@@ -200,6 +200,37 @@ func TestRestoreRefusedOutsideTheArchive(t *testing.T) {
 	}
 }
 
+// The monitoring CronJob's check on a real repository: quiet while backups and
+// WAL are fresh, loud (exit 1, every exceeded bound named) once they are not.
+func TestFreshnessCheck(t *testing.T) {
+	r := newRig(t, DefaultArchiveTimeout)
+	r.backup(t, BackupFull)
+	r.check(t)
+	cases := []struct {
+		name, backupAge, walAge string
+		code                    int
+		want                    []string
+	}{
+		{"fresh", "26h", "5m", 0, []string{"pitr_newest_backup_age_seconds=", "pitr_newest_wal_age_seconds="}},
+		{"backup too old", "1ms", "5m", 1, []string{"level=ERROR vxpitr check", "the newest backup", "more than VXPITR_MAX_BACKUP_AGE=1ms"}},
+		{"archive stalled", "26h", "1ms", 1, []string{"the newest archived WAL segment arrived", "VXPITR_MAX_WAL_AGE=1ms"}},
+		{"bad bound", "soon", "5m", 2, []string{`VXPITR_MAX_BACKUP_AGE="soon": a positive Go duration`}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out, code := r.vxpitr(t, append(r.job, EnvMaxBackupAge+"="+c.backupAge, EnvMaxWALAge+"="+c.walAge), "check")
+			if code != c.code {
+				t.Fatalf("exit %d, want %d:\n%s", code, c.code, out)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}
+
 // Postgres is killed uncleanly while writing (the volume is lost with it); a
 // restore to the latest point holds every row committed more than
 // archive_timeout before the kill. The loss is measured and printed: it is the

@@ -395,7 +395,9 @@ func newRig(t testing.TB, archiveTimeout time.Duration) *rig {
 	id := archiveIdentity(t, env)
 	r.minio.versionedBucket(t, env.Backup.Bucket)
 	key, secret := r.minio.identity(t, id)
-	r.keys = []string{EnvS3Key + "=" + key, EnvS3KeySecret + "=" + secret}
+	// The keys as the Secret hands them in, and a lock directory of this
+	// database's own (in a pod, /tmp is the container's).
+	r.keys = []string{EnvS3Key + "=" + key, EnvS3KeySecret + "=" + secret, "PGBACKREST_LOCK_PATH=" + ownedDir(t, "lock")}
 	r.pgDir = ownedDir(t, "pg")
 	r.pgPort = freePort(t)
 	r.settings = Settings{
@@ -427,8 +429,7 @@ func newRig(t testing.TB, archiveTimeout time.Duration) *rig {
 	})
 	jobEnv := r.settings.BackupJobEnv(TLSClient{Host: "localhost", Port: tlsPort, CertFile: clientCert, KeyFile: clientKey, CAFile: ca.ca})
 	// Another pod in production: its own lock directory.
-	jobEnv["PGBACKREST_LOCK_PATH"] = ownedDir(t, "job-lock")
-	r.job = append(EnvList(jobEnv), r.keys...)
+	r.job = append(append(EnvList(jobEnv), r.keys...), "PGBACKREST_LOCK_PATH="+ownedDir(t, "job-lock"))
 	return r
 }
 
