@@ -3,6 +3,7 @@ package pitr
 import (
 	"context"
 	"errors"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -205,5 +206,24 @@ func TestCheckFreshness(t *testing.T) {
 				t.Errorf("metrics line: %q", f.Metrics())
 			}
 		})
+	}
+}
+
+// The sidecar refuses to start without its settings, naming every missing one.
+func TestSidecarNamesMissingSettings(t *testing.T) {
+	cmd := exec.Command("bash", "../../images/postgres/pgbackrest-sidecar.sh")
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "PGBACKREST_STANZA=dataplatform"}
+	out, err := cmd.CombinedOutput()
+	exit, ok := err.(*exec.ExitError)
+	if !ok || exit.ExitCode() != 1 {
+		t.Fatalf("want exit 1, got %v:\n%s", err, out)
+	}
+	for _, want := range []string{"ERROR: not set:", "PGBACKREST_REPO1_S3_KEY ", "PGBACKREST_TLS_SERVER_AUTH"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(string(out), "PGBACKREST_STANZA ") {
+		t.Errorf("a set variable is reported missing:\n%s", out)
 	}
 }

@@ -216,6 +216,16 @@ func TestFreshnessCheck(t *testing.T) {
 		{"archive stalled", "26h", "1ms", 1, []string{"the newest archived WAL segment arrived", "VXPITR_MAX_WAL_AGE=1ms"}},
 		{"bad bound", "soon", "5m", 2, []string{`VXPITR_MAX_BACKUP_AGE="soon": a positive Go duration`}},
 	}
+	t.Run("sidecar with a wrong key", func(t *testing.T) {
+		env := r.settings.SidecarEnv(TLSServer{Address: "127.0.0.1", Port: freePort(t), CertFile: "/nonexistent", KeyFile: "/nonexistent", CAFile: "/nonexistent", ClientCN: "x"})
+		env["VX_PG_BIN_DIR"], env["VX_STANZA_ATTEMPTS"] = tools.pgBin, "1"
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		out, err := asPostgres(ctx, append(EnvList(env), r.keys[0], EnvS3KeySecret+"=wrong-secret", r.keys[2]), tools.sidecar).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "WAL is NOT being archived") {
+			t.Fatalf("the sidecar must fail loudly with a wrong key, got %v:\n%s", err, out)
+		}
+	})
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			out, code := r.vxpitr(t, append(r.job, EnvMaxBackupAge+"="+c.backupAge, EnvMaxWALAge+"="+c.walAge), "check")
