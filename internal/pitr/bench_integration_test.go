@@ -3,6 +3,7 @@
 package pitr
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"context"
 	"github.com/jackc/pgx/v5"
 )
 

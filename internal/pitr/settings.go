@@ -161,8 +161,9 @@ func (s Settings) PostgresArgs() []string {
 	return args
 }
 
-// RepositoryEnv is what every pgBackRest command of this database needs to find
-// its repository, without the keys (EnvS3Key, EnvS3KeySecret).
+// RepositoryEnv is what every pgBackRest command of this database needs: the
+// repository, retention and the cluster's paths, without the keys (EnvS3Key,
+// EnvS3KeySecret, which come from the archive identity's Secret).
 func (s Settings) RepositoryEnv() map[string]string {
 	host, port, _ := net.SplitHostPort(s.Repo.Endpoint)
 	region := s.Repo.Region
