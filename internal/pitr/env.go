@@ -67,7 +67,8 @@ func runnerFrom(get lookup) Runner {
 	return CommandRunner(stringVar(get, EnvPGBackRest, "pgbackrest"), nil)
 }
 
-// CheckFromEnv is `vxpitr check`: measure the ages and fail loudly past a bound.
+// CheckFromEnv is `vxpitr check`: `pgbackrest check`, then measure the ages and
+// fail loudly past a bound.
 func CheckFromEnv(ctx context.Context, get lookup, now func() time.Time, out io.Writer) error {
 	stanza, err := requiredVar(get, EnvStanza, "the pgBackRest stanza of the database")
 	if err != nil {
@@ -80,7 +81,14 @@ func CheckFromEnv(ctx context.Context, get lookup, now func() time.Time, out io.
 	if b.NewestWAL, err = durationVar(get, EnvMaxWALAge, DefaultMaxWALAge); err != nil {
 		return err
 	}
-	info, window, err := Inspect(ctx, runnerFrom(get), stanza)
+	run := runnerFrom(get)
+	// First a WAL switch that must reach the repository: archiving is proven
+	// working now, and an idle database (which switches no segment on its
+	// own) does not look like a stalled archive.
+	if _, err := run(ctx, "check"); err != nil {
+		return fmt.Errorf("archiving is broken: %w", err)
+	}
+	info, window, err := Inspect(ctx, run, stanza)
 	if err != nil {
 		return err
 	}

@@ -216,6 +216,13 @@ func TestFreshnessCheck(t *testing.T) {
 		{"archive stalled", "26h", "1ms", 1, []string{"the newest archived WAL segment arrived", "VXPITR_MAX_WAL_AGE=1ms"}},
 		{"bad bound", "soon", "5m", 2, []string{`VXPITR_MAX_BACKUP_AGE="soon": a positive Go duration`}},
 	}
+	t.Run("archiving broken", func(t *testing.T) {
+		// The job's key is wrong: pgbackrest check cannot reach the repository.
+		out, code := r.vxpitr(t, append(r.job, EnvS3KeySecret+"=wrong-secret"), "check")
+		if code != 1 || !strings.Contains(out, "archiving is broken: pgbackrest check") {
+			t.Fatalf("exit %d, want 1 naming the broken archive:\n%s", code, out)
+		}
+	})
 	t.Run("sidecar with a wrong key", func(t *testing.T) {
 		env := r.settings.SidecarEnv(TLSServer{Address: "127.0.0.1", Port: freePort(t), CertFile: "/nonexistent", KeyFile: "/nonexistent", CAFile: "/nonexistent", ClientCN: "x"})
 		env["VX_PG_BIN_DIR"], env["VX_STANZA_ATTEMPTS"] = tools.pgBin, "1"
