@@ -89,12 +89,26 @@ func newOwnedBucket(ctx *pulumi.Context, name string, owned stacks.OwnedBucket, 
 	if owned.RetentionDays > 0 {
 		if _, err := minio.NewIlmPolicy(ctx, name, &minio.IlmPolicyArgs{
 			Bucket: bucket.Bucket,
-			Rules: minio.IlmPolicyRuleArray{minio.IlmPolicyRuleArgs{
-				Id:                              pulumi.String("expire-backups"),
-				Expiration:                      pulumi.StringPtr(fmt.Sprintf("%dd", owned.RetentionDays)),
-				NoncurrentVersionExpirationDays: pulumi.IntPtr(owned.RetentionDays),
-				Status:                          pulumi.StringPtr("Enabled"),
-			}},
+			Rules: minio.IlmPolicyRuleArray{
+				// Dumps only: pgBackRest writes archive.info and backup.info once
+				// and expires its own backups and WAL by age; an expiry of its
+				// current objects would break the repository.
+				minio.IlmPolicyRuleArgs{
+					Id:                              pulumi.String("expire-backups"),
+					Filter:                          pulumi.StringPtr(stacks.BackupObjectPrefix),
+					Expiration:                      pulumi.StringPtr(fmt.Sprintf("%dd", owned.RetentionDays)),
+					NoncurrentVersionExpirationDays: pulumi.IntPtr(owned.RetentionDays),
+					Status:                          pulumi.StringPtr("Enabled"),
+				},
+				// What pgBackRest expired, or a stolen key deleted, stays as a
+				// non-current version for the retention period.
+				minio.IlmPolicyRuleArgs{
+					Id:                              pulumi.String("expire-archive-history"),
+					Filter:                          pulumi.StringPtr(stacks.ArchiveObjectPrefix),
+					NoncurrentVersionExpirationDays: pulumi.IntPtr(owned.RetentionDays),
+					Status:                          pulumi.StringPtr("Enabled"),
+				},
+			},
 		}, parent); err != nil {
 			return nil, err
 		}
