@@ -31,23 +31,13 @@ func Deploy(ctx *pulumi.Context) (pulumi.Map, error) {
 		return nil, err
 	}
 	platform, err := components.NewPlatform(ctx, "data-platform", &components.PlatformArgs{
-		Env:         env,
-		Credentials: readCredentials(ctx),
+		Env:                 env,
+		ProviderCredentials: readProviderCredentials(ctx),
 	})
 	if err != nil {
 		return nil, err
 	}
-	return pulumi.Map{
-		"namespace":       platform.Namespace,
-		"frontendService": platform.FrontendService,
-		"apiService":      platform.APIService,
-		"postgresService": platform.PostgresService,
-		"hostname":        platform.Hostname,
-		"targetBucket":    platform.TargetBucket,
-		"readBuckets":     platform.ReadBuckets,
-		"s3Endpoints":     platform.S3Endpoints,
-		"images":          platform.Images,
-	}, nil
+	return platform.Outputs(), nil
 }
 
 // readConfig collects every known key that the stack sets, secret or not, for
@@ -62,14 +52,14 @@ func readConfig(ctx *pulumi.Context) stacks.Config {
 	return cfg
 }
 
-func readCredentials(ctx *pulumi.Context) components.Credentials {
+func readProviderCredentials(ctx *pulumi.Context) components.ProviderCredentials {
 	secret := func(key string) pulumi.StringInput {
 		if _, ok := ctx.GetConfig(stacks.ConfigNamespace + ":" + key); !ok {
 			return nil
 		}
 		return config.GetSecret(ctx, stacks.ConfigNamespace+":"+key)
 	}
-	return components.Credentials{
+	return components.ProviderCredentials{
 		MinioUser:        secret("minioUser"),
 		MinioPassword:    secret("minioPassword"),
 		RegistryUser:     secret("registryUser"),

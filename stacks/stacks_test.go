@@ -313,3 +313,41 @@ func mustQuantityF(t *testing.T, q string) float64 {
 	}
 	return n
 }
+
+// TestKindDecisions: what each kind of environment decides for the components,
+// which never ask for the kind themselves.
+func TestKindDecisions(t *testing.T) {
+	tests := []struct {
+		stack           string
+		hasWorkloads    bool
+		protect         bool
+		class           NamespaceClass
+		retainDatabase  bool
+		backupNames     string
+		pullRequest     string
+		inClusterObject bool
+	}{
+		{"production", true, true, NamespaceClass{"production", SensitivityPatientData}, true, "production", "", false},
+		{"staging", true, true, NamespaceClass{"staging", SensitivityPatientData}, true, "staging", "", false},
+		{"public", true, false, NamespaceClass{"public", SensitivityNone}, true, "public", "", false},
+		{"previews", false, false, NamespaceClass{"previews", SensitivityNone}, false, "", "", false},
+		{"pr-123", true, false, NamespaceClass{"previews", SensitivityNone}, false, "", "123", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.stack, func(t *testing.T) {
+			env, err := Load(tt.stack, validConfig(tt.stack))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := []any{env.HasWorkloads, env.ProtectNamespace, env.NamespaceClass, env.Sizing.PostgresVolume.RetainOnDelete,
+				env.Backup.Environment, env.PullRequest, env.Storage.TargetIsPreviewStore}
+			want := []any{tt.hasWorkloads, tt.protect, tt.class, tt.retainDatabase, tt.backupNames, tt.pullRequest, tt.inClusterObject}
+			names := []string{"HasWorkloads", "ProtectNamespace", "NamespaceClass", "PostgresVolume.RetainOnDelete", "Backup.Environment", "PullRequest", "Storage.TargetIsPreviewStore"}
+			for i := range got {
+				if got[i] != want[i] {
+					t.Errorf("%s = %v, want %v", names[i], got[i], want[i])
+				}
+			}
+		})
+	}
+}
