@@ -103,7 +103,7 @@ func (r *reader) storageSize(key, fallback string, bounds [2]string) string {
 
 func (r *reader) storageClass() string {
 	v, ok := r.raw("storageClass")
-	if ok && !validHostname(v) && !validDNSLabel(v) {
+	if ok && !validObjectName(v) {
 		r.problems.add("storageClass", v, "a storage class name (lowercase DNS name)")
 	}
 	return v
@@ -254,7 +254,7 @@ func (r *reader) ingress(env Environment) Ingress {
 	if !validHostname(ing.Host) {
 		r.problems.add("hostname", ing.Host, allowedHostname)
 	}
-	if !validDNSLabel(ing.TLSSecret) && !validHostname(ing.TLSSecret) {
+	if !validObjectName(ing.TLSSecret) {
 		r.problems.add("ingressTlsSecret", ing.TLSSecret, "a Secret name (lowercase DNS name)")
 	}
 	ing.Class = r.ingressClass(env.Sensitive)
