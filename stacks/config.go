@@ -134,7 +134,7 @@ func (r *reader) checkKeys() {
 		switch {
 		case !known:
 			// An unknown key may be a misspelt secret: its value is not shown.
-			r.problems.add(name, hiddenValue, "one of the keys in the README's config reference")
+			r.problems.add(name, hiddenValue, fmt.Sprintf("a key this program knows: did you mean %s? (every key is in the README's config reference)", Closest(name, configKeyNames())))
 		case !key.appliesTo(r.kind):
 			r.problems.add(name, r.shown(key), fmt.Sprintf("not set: a %s stack does not use %s", r.kind, name))
 		}

@@ -351,3 +351,56 @@ func TestKindDecisions(t *testing.T) {
 		})
 	}
 }
+
+// TestUnknownKeysSuggestTheClosestKnownKey: a misspelt key is an error naming
+// the key and the known key it is nearest to.
+func TestUnknownKeysSuggestTheClosestKnownKey(t *testing.T) {
+	tests := []struct{ stack, key, suggestion string }{
+		{"production", "apiReplica", "apiReplicas"},
+		{"public", "minioPasword", "minioPassword"},
+		{"staging", "ingres", "ingress"},
+		{"pr-4", "sourcebucket", "sourceBucket"},
+		{"previews", "kubeContex", "kubeContext"},
+		{"public", "replicas", "apiReplicas"},
+		{"public", "backupRetention", "backupRetentionDays"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key, func(t *testing.T) {
+			_, err := Load(tt.stack, with(validConfig(tt.stack), tt.key, "hunter2"))
+			var cfgErr *ConfigError
+			if !errors.As(err, &cfgErr) || len(cfgErr.Problems) != 1 {
+				t.Fatalf("want exactly one problem, got %v", err)
+			}
+			p := cfgErr.Problems[0]
+			if p.Key != tt.key || p.Value != hiddenValue || !strings.Contains(p.Allowed, "did you mean "+tt.suggestion+"?") {
+				t.Errorf("problem %+v: want key %s, value hidden, suggestion %s", p, tt.key, tt.suggestion)
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("the value of an unknown key is shown: %v", err)
+			}
+		})
+	}
+}
+
+func TestClosest(t *testing.T) {
+	tests := []struct {
+		name       string
+		candidates []string
+		want       string
+	}{
+		{"ingres", []string{"ingressClass", "ingress", "hostname"}, "ingress"},
+		{"HOSTNAME", []string{"hostname", "bucket"}, "hostname"},
+		{"abc", []string{"abd", "abe"}, "abd"},
+		{"x", nil, ""},
+	}
+	for _, tt := range tests {
+		if got := Closest(tt.name, tt.candidates); got != tt.want {
+			t.Errorf("Closest(%q, %v) = %q, want %q", tt.name, tt.candidates, got, tt.want)
+		}
+	}
+	for a, b := range map[[2]string]int{{"", "abc"}: 3, {"kitten", "sitting"}: 3, {"same", "same"}: 0, {"flaw", "lawn"}: 2} {
+		if got := editDistance(a[0], a[1]); got != b {
+			t.Errorf("editDistance(%q, %q) = %d, want %d", a[0], a[1], got, b)
+		}
+	}
+}
