@@ -9,6 +9,7 @@ import (
 // minio-go's validators now decide.
 func TestNameAndQuantityRules(t *testing.T) {
 	label63, label64 := strings.Repeat("a", 63), strings.Repeat("a", 64)
+	validStorageSize := func(v string) bool { _, ok := storageBytes(v); return ok }
 	tests := []struct {
 		rule  string
 		check func(string) bool
@@ -44,14 +45,14 @@ func TestNameAndQuantityRules(t *testing.T) {
 		{"bucket", validBucketName, "192.168.1.10", false},
 		{"bucket", validBucketName, "xn--public", false},
 		{"bucket", validBucketName, "public-s3alias", false},
-		{"storage size", func(v string) bool { _, ok := storageBytes(v); return ok }, "50Gi", true},
-		{"storage size", func(v string) bool { _, ok := storageBytes(v); return ok }, "1024Mi", true},
-		{"storage size", func(v string) bool { _, ok := storageBytes(v); return ok }, "2Ti", true},
-		{"storage size", func(v string) bool { _, ok := storageBytes(v); return ok }, "2Gb", false},
-		{"storage size", func(v string) bool { _, ok := storageBytes(v); return ok }, "2G", false},
-		{"storage size", func(v string) bool { _, ok := storageBytes(v); return ok }, "1.5Gi", false},
-		{"storage size", func(v string) bool { _, ok := storageBytes(v); return ok }, "0Gi", false},
-		{"storage size", func(v string) bool { _, ok := storageBytes(v); return ok }, "20", false},
+		{"storage size", validStorageSize, "50Gi", true},
+		{"storage size", validStorageSize, "1024Mi", true},
+		{"storage size", validStorageSize, "2Ti", true},
+		{"storage size", validStorageSize, "2Gb", false},
+		{"storage size", validStorageSize, "2G", false},
+		{"storage size", validStorageSize, "1.5Gi", false},
+		{"storage size", validStorageSize, "0Gi", false},
+		{"storage size", validStorageSize, "20", false},
 	}
 	for _, tt := range tests {
 		if got := tt.check(tt.value); got != tt.want {
