@@ -1,6 +1,6 @@
 // Package components holds the data platform's Pulumi component resources, one per
 // file. Each takes plain values decided by package stacks and never asks which kind
-// of environment it is in.
+// of environment it is in (kind_test.go fails if one does).
 package components
 
 import (
