@@ -34,6 +34,16 @@ func LoadKubeconfig() (Kubeconfig, error) {
 	return loadKubeconfig(rules)
 }
 
+// KubeconfigAt reads the given kubeconfig files, in precedence order, as
+// Options.LoadKubeconfig: for a program run through the Automation API whose
+// Kubernetes provider is given a KUBECONFIG (auto.EnvVars) other than the one of
+// the process the program runs in.
+func KubeconfigAt(files ...string) func() (Kubeconfig, error) {
+	return func() (Kubeconfig, error) {
+		return loadKubeconfig(&clientcmd.ClientConfigLoadingRules{Precedence: files})
+	}
+}
+
 func loadKubeconfig(rules *clientcmd.ClientConfigLoadingRules) (Kubeconfig, error) {
 	kc := Kubeconfig{Searched: rules.GetLoadingPrecedence()}
 	for _, file := range kc.Searched {

@@ -86,6 +86,10 @@ func TestLoadKubeconfigReadsWhatTheProviderReads(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(kc.Files, []string{listed}) || !reflect.DeepEqual(kc.Contexts, []string{"from-env"}) {
 		t.Errorf("with KUBECONFIG: %+v, %v; want only the listed file", kc, err)
 	}
+	kc, err = KubeconfigAt(listed)()
+	if err != nil || !reflect.DeepEqual(kc.Files, []string{listed}) || !reflect.DeepEqual(kc.Contexts, []string{"from-env"}) {
+		t.Errorf("KubeconfigAt(%s): %+v, %v", listed, kc, err)
+	}
 }
 
 func TestKubeContextProblem(t *testing.T) {
