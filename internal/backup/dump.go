@@ -89,7 +89,7 @@ type dumpRun struct {
 }
 
 // prepare finds pg_dump, inspects the database and opens the snapshot that
-// pg_dump and the row counts share; it chooses the backup's ID and part size.
+// pg_dump and the row counts share, and chooses the backup's ID.
 func (d *dumpRun) prepare(ctx context.Context) error {
 	var err error
 	if d.store, err = NewStore(d.cfg.S3); err != nil {
