@@ -141,29 +141,52 @@ func TestHelpPrintsTheJobsOwnFlagsAndDoesNothing(t *testing.T) {
 	}
 }
 
-func TestBadInvocationPrintsUsageAndExits2(t *testing.T) {
+// assertRefused fails unless the job refused (exit 2) before any expensive step,
+// saying want on stderr.
+func assertRefused(t *testing.T, r result, want string) {
+	t.Helper()
+	if r.code != exitRefused || len(r.steps.calls) > 0 {
+		t.Fatalf("exit %d, steps %v; want %d and none\n%s", r.code, r.steps.calls, exitRefused, r.stderr)
+	}
+	if !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+	}
+}
+
+// Bad flags and stack names print the usage; bad control-plane variables name the
+// variable, its value and what is allowed. Nothing is written either way.
+func TestBadInvocationIsRefusedWithoutSideEffects(t *testing.T) {
 	cases := []struct {
-		name string
-		args []string
-		want string
+		name     string
+		args     []string
+		variable string // set to value, if not empty
+		value    string
+		want     string
+		usage    bool
 	}{
-		{"unknown flag", []string{"-v"}, "flag provided but not defined: -v"},
-		{"positional argument", []string{"pr-1"}, `unexpected argument "pr-1"`},
-		{"bad stack name", []string{"-stacks", "previews,pr-x"}, `stack name "pr-x"`},
-		{"unknown stack", []string{"-stacks", "qa"}, `stack name "qa": unknown environment`},
-		{"empty stack name", []string{"-stacks", "previews,,pr-1"}, "an empty stack name"},
-		{"listed twice", []string{"-stacks", "previews,pr-1,pr-1"}, "pr-1 is listed twice"},
-		{"flag without value", []string{"-stacks"}, "flag needs an argument: -stacks"},
+		{"unknown flag", []string{"-v"}, "", "", "flag provided but not defined: -v", true},
+		{"positional argument", []string{"pr-1"}, "", "", `unexpected argument "pr-1"`, true},
+		{"flag without value", []string{"-stacks"}, "", "", "flag needs an argument: -stacks", true},
+		{"bad stack name", []string{"-stacks", "previews,pr-x"}, "", "", `stack name "pr-x"`, false},
+		{"unknown stack", []string{"-stacks", "qa"}, "", "", `stack name "qa": unknown environment`, false},
+		{"empty stack name", []string{"-stacks", "previews,,pr-1"}, "", "", "an empty stack name", false},
+		{"listed twice", []string{"-stacks", "previews,pr-1,pr-1"}, "", "", "pr-1 is listed twice", false},
+		{"port out of range", nil, "VX_APISERVER_PORT", "99999", "VX_APISERVER_PORT='99999' is not a port (allowed: 1-65535)", false},
+		{"port not a number", nil, "VX_KWOK_PORT", "http", "VX_KWOK_PORT='http' is not a port", false},
+		{"port taken twice", nil, "VX_KCM_PORT", "16443", "VX_KCM_PORT and VX_APISERVER_PORT are both 16443", false},
+		{"timeout", []string{"-destroy"}, "VX_CP_TIMEOUT", "soon", "VX_CP_TIMEOUT='soon' is not a number of seconds", false},
+		{"volume size", nil, "VX_PV_SIZE", "big", "VX_PV_SIZE='big' is not a Kubernetes quantity", false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			run := sandbox(t)
-			r := runJob(t, &fakeSteps{}, c.args...)
-			if r.code != exitRefused || len(r.steps.calls) > 0 {
-				t.Fatalf("exit %d, steps %v; want %d and none\n%s", r.code, r.steps.calls, exitRefused, r.stderr)
+			if c.variable != "" {
+				t.Setenv(c.variable, c.value)
 			}
-			if !strings.Contains(r.stderr, c.want) {
-				t.Errorf("stderr lacks %q:\n%s", c.want, r.stderr)
+			r := runJob(t, &fakeSteps{}, c.args...)
+			assertRefused(t, r, c.want)
+			if got := strings.Contains(r.stderr, "Usage:"); got != c.usage {
+				t.Errorf("usage printed: %v, want %v", got, c.usage)
 			}
 			if got := files(t, run); got != nil {
 				t.Errorf("wrote %v", got)
@@ -195,12 +218,7 @@ func TestPreviewWithoutItsBaseIsRefusedBeforeAnythingStarts(t *testing.T) {
 			before := files(t, run)
 			r := runJob(t, &fakeSteps{}, c.args...)
 			if c.refused {
-				if r.code != exitRefused || len(r.steps.calls) > 0 {
-					t.Fatalf("exit %d, steps %v; want %d and none\n%s", r.code, r.steps.calls, exitRefused, r.stderr)
-				}
-				if !strings.Contains(r.stderr, "-stacks previews,pr-2") {
-					t.Errorf("the refusal does not say how to deploy both:\n%s", r.stderr)
-				}
+				assertRefused(t, r, "deploy both with  -stacks previews,pr-2")
 			} else if !slices.Equal(r.steps.calls, []string{"build"}) {
 				t.Fatalf("steps %v, want the build to start (exit %d)\n%s", r.steps.calls, r.code, r.stderr)
 			}
@@ -265,12 +283,7 @@ func TestDestroyOfPreviewsWhileAPreviewLivesIsRefused(t *testing.T) {
 	writeState(t, run, "pr-1", "kubernetes:apps/v1:Deployment")
 	writeState(t, run, "pr-3", "kubernetes:apps/v1:Deployment")
 	r := runJob(t, &fakeSteps{}, "-destroy", "-stacks", "previews,pr-1")
-	if r.code != exitRefused || len(r.steps.calls) > 0 {
-		t.Fatalf("exit %d, steps %v; want %d and none\n%s", r.code, r.steps.calls, exitRefused, r.stderr)
-	}
-	if !strings.Contains(r.stderr, "-stacks pr-3,previews -destroy") {
-		t.Errorf("stderr: %s", r.stderr)
-	}
+	assertRefused(t, r, "-stacks pr-3,previews -destroy")
 }
 
 // A plane recorded as started with other ports is never stopped or restarted for
@@ -293,12 +306,7 @@ func TestPortMismatchWithTheRunningPlaneIsRefused(t *testing.T) {
 
 	t.Setenv("VX_APISERVER_PORT", "16443")
 	r := runJob(t, &fakeSteps{}, "-stacks", "previews")
-	if r.code != exitRefused || len(r.steps.calls) > 0 {
-		t.Fatalf("exit %d, steps %v; want %d and none\n%s", r.code, r.steps.calls, exitRefused, r.stderr)
-	}
-	if !strings.Contains(r.stderr, "VX_APISERVER_PORT=16443 (the plane uses 19443)") {
-		t.Errorf("stderr does not name the variable and both values:\n%s", r.stderr)
-	}
+	assertRefused(t, r, "VX_APISERVER_PORT=16443 (the plane uses 19443)")
 	if got := files(t, run); !slices.Equal(got, before) {
 		t.Errorf("files changed: %v -> %v", before, got)
 	}
@@ -311,32 +319,6 @@ func TestPortMismatchWithTheRunningPlaneIsRefused(t *testing.T) {
 		if !slices.Equal(r.steps.calls, []string{"build"}) {
 			t.Errorf("VX_APISERVER_PORT=%q: steps %v, want the build to start\n%s", port, r.steps.calls, r.stderr)
 		}
-	}
-}
-
-func TestInvalidPlaneVariablesAreRefusedNamingThem(t *testing.T) {
-	cases := []struct{ variable, value, want string }{
-		{"VX_APISERVER_PORT", "99999", "VX_APISERVER_PORT='99999' is not a port (allowed: 1-65535)"},
-		{"VX_KWOK_PORT", "http", "VX_KWOK_PORT='http' is not a port"},
-		{"VX_KCM_PORT", "16443", "VX_KCM_PORT and VX_APISERVER_PORT are both 16443"},
-		{"VX_CP_TIMEOUT", "soon", "VX_CP_TIMEOUT='soon' is not a number of seconds"},
-		{"VX_PV_SIZE", "big", "VX_PV_SIZE='big' is not a Kubernetes quantity"},
-	}
-	for _, c := range cases {
-		t.Run(c.variable, func(t *testing.T) {
-			run := sandbox(t)
-			t.Setenv(c.variable, c.value)
-			r := runJob(t, &fakeSteps{}, "-destroy")
-			if r.code != exitRefused || len(r.steps.calls) > 0 {
-				t.Fatalf("exit %d, steps %v; want %d and none\n%s", r.code, r.steps.calls, exitRefused, r.stderr)
-			}
-			if !strings.Contains(r.stderr, c.want) {
-				t.Errorf("stderr lacks %q:\n%s", c.want, r.stderr)
-			}
-			if got := files(t, run); got != nil {
-				t.Errorf("wrote %v", got)
-			}
-		})
 	}
 }
 
