@@ -134,49 +134,7 @@ func runMain(ctx context.Context, repo string, args []string, s steps, stdout, s
 	if !ok {
 		return code
 	}
-	plan, err := planStacks(o.stacks, o.destroy)
-	if err != nil {
-		fmt.Fprintln(stderr, "deploy-local:", err)
-		return exitRefused
-	}
-	p, err := checkPlane(ctx, repo, stderr)
-	if err != nil {
-		fmt.Fprintln(stderr, "deploy-local:", err)
-		if errors.Is(err, errPlaneVariables) {
-			return exitRefused
-		}
-		return exitFailed
-	}
-	j := job{plan: plan, destroy: o.destroy, stateDir: o.stateDir, stateFlag: o.stateDir, plane: p}
-	if j.stateDir == "" {
-		j.stateDir = filepath.Join(p.run, "deploy-local")
-	}
-	if j.recorded, err = recordedStacks(j.stateDir); err != nil {
-		fmt.Fprintln(stderr, "deploy-local:", err)
-		return exitFailed
-	}
-	if err := checkBases(j.plan, j.destroy, j.recorded); err != nil {
-		fmt.Fprintln(stderr, "deploy-local:", err)
-		return exitRefused
-	}
-	if j.destroy {
-		if done, msg := destroyNeedsNothing(j); done {
-			fmt.Fprintln(stdout, msg)
-			return exitOK
-		}
-	}
-	if err := s.build(ctx); err != nil {
-		fmt.Fprintln(stderr, "deploy-local:", err)
-		return exitFailed
-	}
-	j.kubeconfig = p.kubeconfig
-	if p.state != planeRunning {
-		if j.kubeconfig, err = s.startPlane(ctx); err != nil {
-			fmt.Fprintln(stderr, "deploy-local:", err)
-			return exitFailed
-		}
-	}
-	if err := s.apply(ctx, j); err != nil {
+	if err := perform(ctx, repo, o, s, stdout, stderr); err != nil {
 		fmt.Fprintln(stderr, "deploy-local:", err)
 		if errors.Is(err, errRefused) {
 			return exitRefused
@@ -184,6 +142,50 @@ func runMain(ctx context.Context, repo string, args []string, s steps, stdout, s
 		return exitFailed
 	}
 	return exitOK
+}
+
+// perform checks what it can without side effects, then runs the steps.
+func perform(ctx context.Context, repo string, o options, s steps, stdout, stderr io.Writer) error {
+	j, err := prepare(ctx, repo, o, stderr)
+	if err != nil {
+		return err
+	}
+	if j.destroy {
+		if done, msg := destroyNeedsNothing(j); done {
+			fmt.Fprintln(stdout, msg)
+			return nil
+		}
+	}
+	if err := s.build(ctx); err != nil {
+		return err
+	}
+	if j.plane.state != planeRunning {
+		if j.kubeconfig, err = s.startPlane(ctx); err != nil {
+			return err
+		}
+	}
+	return s.apply(ctx, j)
+}
+
+// prepare turns the options into a job: the stack plan, the plane and what the
+// state records. It builds, starts and writes nothing.
+func prepare(ctx context.Context, repo string, o options, stderr io.Writer) (job, error) {
+	plan, err := planStacks(o.stacks, o.destroy)
+	if err != nil {
+		return job{}, err
+	}
+	p, err := checkPlane(ctx, repo, stderr)
+	if err != nil {
+		return job{}, err
+	}
+	j := job{plan: plan, destroy: o.destroy, stateDir: o.stateDir, stateFlag: o.stateDir, plane: p, kubeconfig: p.kubeconfig}
+	if j.stateDir == "" {
+		j.stateDir = filepath.Join(p.run, "deploy-local")
+	}
+	if j.recorded, err = recordedStacks(j.stateDir); err != nil {
+		return job{}, err
+	}
+	return j, checkBases(j.plan, j.destroy, j.recorded)
 }
 
 // destroyNeedsNothing says when a destroy has nothing to do on the plane: nothing

@@ -27,14 +27,14 @@ func planStacks(names []string, destroy bool) ([]string, error) {
 	seen := map[string]bool{}
 	for _, name := range names {
 		if name == "" {
-			return nil, fmt.Errorf("-stacks: an empty stack name in %q; allowed: a comma-separated list of previews, production, staging, public, pr-<N>", strings.Join(names, ","))
+			return nil, fmt.Errorf("%w: -stacks: an empty stack name in %q; allowed: a comma-separated list of previews, production, staging, public, pr-<N>", errRefused, strings.Join(names, ","))
 		}
 		id, err := stacks.ParseStackName(name)
 		if err != nil {
-			return nil, fmt.Errorf("-stacks: %w", err)
+			return nil, fmt.Errorf("%w: -stacks: %w", errRefused, err)
 		}
 		if seen[name] {
-			return nil, fmt.Errorf("-stacks: %s is listed twice", name)
+			return nil, fmt.Errorf("%w: -stacks: %s is listed twice", errRefused, name)
 		}
 		seen[name] = true
 		if id.Kind == stacks.KindPreviews {

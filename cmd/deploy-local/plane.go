@@ -31,7 +31,7 @@ type plane struct {
 
 // errPlaneVariables: the control plane's variables are invalid or differ from the
 // running plane's; the script said which.
-var errPlaneVariables = errors.New("the control plane's variables were refused (see above): nothing was started or stopped")
+var errPlaneVariables = fmt.Errorf("%w: the control plane's variables (see above); nothing was started or stopped", errRefused)
 
 // checkPlane asks scripts/control-plane.sh (which owns the plane's processes and
 // their record) about the plane, without starting or stopping anything.
