@@ -15,7 +15,8 @@
 #   scripts/control-plane.sh env          eval-able: export KUBECONFIG=...
 #   scripts/control-plane.sh check        validate the variables against the plane that
 #                                         runs from VX_RUN, start and stop nothing; print
-#                                         state=running|unhealthy|stopped, run=, kubeconfig=
+#                                         state=running|unhealthy|stopped, run=,
+#                                         kubeconfig=, fresh= (VX_CP_FRESH)
 #   scripts/control-plane.sh pv [N]       make sure N (default VX_PV_COUNT) hostPath
 #                                         PersistentVolumes exist (Released ones are made
 #                                         Available again by the Go code that deletes
@@ -480,7 +481,8 @@ cmd_check() {
   BIN=$(bin_dir)
   if [[ -n $BIN ]] && healthy; then state=running
   elif plane_live; then state=unhealthy; fi
-  printf 'state=%s\nrun=%s\nkubeconfig=%s\n' "$state" "$RUN" "$KUBECONFIG_FILE"
+  # fresh=1: a start from here begins with an empty etcd (VX_CP_FRESH)
+  printf 'state=%s\nrun=%s\nkubeconfig=%s\nfresh=%s\n' "$state" "$RUN" "$KUBECONFIG_FILE" "$FRESH"
 }
 
 cmd_kubeconfig() {

@@ -185,7 +185,13 @@ func prepare(ctx context.Context, repo string, o options, stderr io.Writer) (job
 	if j.recorded, err = recordedStacks(j.stateDir); err != nil {
 		return job{}, err
 	}
-	return j, checkBases(j.plan, j.destroy, j.recorded)
+	if err := checkBases(j.plan, j.destroy, p.holds(j.recorded)); err != nil {
+		if j.recorded[previewsBase] > 0 && !j.destroy {
+			err = fmt.Errorf("%w\n(the state lists previews, but the control plane is %s and starts with an empty etcd: VX_CP_FRESH=1)", err, p.state)
+		}
+		return job{}, err
+	}
+	return j, nil
 }
 
 // destroyNeedsNothing says when a destroy has nothing to do on the plane: nothing

@@ -201,24 +201,28 @@ func TestPreviewWithoutItsBaseIsRefusedBeforeAnythingStarts(t *testing.T) {
 	cases := []struct {
 		name     string
 		previews []string // resource types of a recorded previews stack; nil: none recorded
+		fresh    string   // VX_CP_FRESH
 		args     []string
-		refused  bool
+		refusal  string // "" if accepted
 	}{
-		{"no previews anywhere", nil, []string{"-stacks", "pr-2"}, true},
-		{"previews destroyed (state without resources)", []string{}, []string{"-stacks", "pr-2"}, true},
-		{"previews deployed", []string{"kubernetes:core/v1:Namespace"}, []string{"-stacks", "pr-2"}, false},
-		{"previews in the list", nil, []string{"-stacks", "pr-2,previews"}, false},
+		{"no previews anywhere", nil, "0", []string{"-stacks", "pr-2"}, "deploy both with  -stacks previews,pr-2"},
+		{"previews destroyed (state without resources)", []string{}, "0", []string{"-stacks", "pr-2"}, "deploy both with  -stacks previews,pr-2"},
+		{"previews deployed, plane keeps its data", []string{"kubernetes:core/v1:Namespace"}, "0", []string{"-stacks", "pr-2"}, ""},
+		{"previews deployed, plane starts fresh", []string{"kubernetes:core/v1:Namespace"}, "1", []string{"-stacks", "pr-2"},
+			"the state lists previews, but the control plane is stopped and starts with an empty etcd"},
+		{"previews in the list", nil, "1", []string{"-stacks", "pr-2,previews"}, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			run := sandbox(t)
+			t.Setenv("VX_CP_FRESH", c.fresh)
 			if c.previews != nil {
 				writeState(t, run, "previews", c.previews...)
 			}
 			before := files(t, run)
 			r := runJob(t, &fakeSteps{}, c.args...)
-			if c.refused {
-				assertRefused(t, r, "deploy both with  -stacks previews,pr-2")
+			if c.refusal != "" {
+				assertRefused(t, r, c.refusal)
 			} else if !slices.Equal(r.steps.calls, []string{"build"}) {
 				t.Fatalf("steps %v, want the build to start (exit %d)\n%s", r.steps.calls, r.code, r.stderr)
 			}
@@ -249,7 +253,14 @@ func TestDeployOnAStoppedPlaneBuildsStartsAndApplies(t *testing.T) {
 }
 
 func TestDestroyAgainstAStoppedPlaneStartsNothing(t *testing.T) {
+	for _, fresh := range []string{"1", "0"} {
+		t.Run("VX_CP_FRESH="+fresh, func(t *testing.T) { destroyAgainstAStoppedPlane(t, fresh) })
+	}
+}
+
+func destroyAgainstAStoppedPlane(t *testing.T, fresh string) {
 	run := sandbox(t)
+	t.Setenv("VX_CP_FRESH", fresh)
 	writeState(t, run, "previews", "kubernetes:core/v1:Namespace", "kubernetes:core/v1:ResourceQuota")
 	writeState(t, run, "pr-1", "kubernetes:apps/v1:Deployment")
 	before := files(t, run)
@@ -279,6 +290,7 @@ func TestDestroyWithNothingRecordedSaysSo(t *testing.T) {
 // that is not destroyed with it is recorded.
 func TestDestroyOfPreviewsWhileAPreviewLivesIsRefused(t *testing.T) {
 	run := sandbox(t)
+	t.Setenv("VX_CP_FRESH", "0") // what the state records is still on the plane
 	writeState(t, run, "previews", "kubernetes:core/v1:Namespace")
 	writeState(t, run, "pr-1", "kubernetes:apps/v1:Deployment")
 	writeState(t, run, "pr-3", "kubernetes:apps/v1:Deployment")
@@ -377,8 +389,8 @@ func TestOnlyMeaningfulOutputsArePrinted(t *testing.T) {
 }
 
 func TestParsePlane(t *testing.T) {
-	p, err := parsePlane("state=running\nrun=/r\nkubeconfig=/r/kubeconfig\n")
-	if err != nil || p != (plane{planeRunning, "/r", "/r/kubeconfig"}) {
+	p, err := parsePlane("state=stopped\nrun=/r\nkubeconfig=/r/kubeconfig\nfresh=1\n")
+	if err != nil || p != (plane{planeStopped, "/r", "/r/kubeconfig", true}) {
 		t.Errorf("parsePlane = %+v, %v", p, err)
 	}
 	for _, bad := range []string{"", "state=up\nrun=/r\nkubeconfig=/k\n", "state=stopped\n"} {

@@ -56,19 +56,20 @@ const previewsBase = string(stacks.KindPreviews)
 // checkBases refuses a plan that would leave a pr-<N> without its base: deploying
 // one when previews is neither in the plan nor deployed (the engine would fail a
 // minute in, with part of the preview created), or destroying previews while a
-// pr-<N> outside the plan still lives in its namespace.
-func checkBases(plan []string, destroy bool, recorded map[string]int) error {
+// pr-<N> outside the plan still lives in its namespace. deployed is what the
+// plane holds (plane.holds).
+func checkBases(plan []string, destroy bool, deployed map[string]int) error {
 	inPlan := map[string]bool{}
 	for _, name := range plan {
 		inPlan[name] = true
 	}
 	if !destroy {
-		if inPlan[previewsBase] || recorded[previewsBase] > 0 {
+		if inPlan[previewsBase] || deployed[previewsBase] > 0 {
 			return nil
 		}
 		for _, name := range plan {
 			if isPreview(name) {
-				return fmt.Errorf("%w: %s deploys into the namespace of the previews stack, which is neither in -stacks nor deployed: "+
+				return fmt.Errorf("%w: %s deploys into the namespace of the previews stack, which is neither in -stacks nor deployed on the plane: "+
 					"deploy both with  -stacks previews,%s", errRefused, name, name)
 			}
 		}
@@ -78,7 +79,7 @@ func checkBases(plan []string, destroy bool, recorded map[string]int) error {
 		return nil
 	}
 	var left []string
-	for name, n := range recorded {
+	for name, n := range deployed {
 		if isPreview(name) && n > 0 && !inPlan[name] {
 			left = append(left, name)
 		}

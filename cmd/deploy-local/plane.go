@@ -27,6 +27,18 @@ type plane struct {
 	state      string
 	run        string
 	kubeconfig string
+	// freshStart: starting the plane from here begins with an empty etcd
+	// (VX_CP_FRESH=1, the default), so nothing recorded survives on it.
+	freshStart bool
+}
+
+// holds is what the plane holds of what the state records, as far as can be told
+// without starting it: nothing, when it is not running and would start fresh.
+func (p plane) holds(recorded map[string]int) map[string]int {
+	if p.state != planeRunning && p.freshStart {
+		return map[string]int{}
+	}
+	return recorded
 }
 
 // errPlaneVariables: the control plane's variables are invalid or differ from the
@@ -62,6 +74,8 @@ func parsePlane(out string) (plane, error) {
 			p.run = value
 		case "kubeconfig":
 			p.kubeconfig = value
+		case "fresh":
+			p.freshStart = value == "1"
 		}
 	}
 	switch {
