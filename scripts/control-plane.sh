@@ -80,7 +80,7 @@ bad_setting() { log "ERROR: $*"; exit 2; }
 
 # need_number VAR VALUE MIN WHAT
 need_number() {
-  [[ $2 =~ ^[0-9]{1,6}$ ]] && ((10#$2 >= $3)) || bad_setting "$1='$2' is not $4"
+  if ! [[ $2 =~ ^[0-9]{1,6}$ ]] || ((10#$2 < $3)); then bad_setting "$1='$2' is not $4"; fi
 }
 
 # settings: validate every variable, then take the ports of the plane that runs from
@@ -90,8 +90,9 @@ settings() {
   for spec in "${PORTS[@]}"; do
     IFS=: read -r _ var val <<<"$spec"
     val=${!var:-$val}
-    [[ $val =~ ^[0-9]{1,5}$ ]] && ((10#$val >= 1 && 10#$val <= 65535)) \
-      || bad_setting "$var='$val' is not a port (allowed: 1-65535)"
+    if ! [[ $val =~ ^[0-9]{1,5}$ ]] || ((10#$val < 1 || 10#$val > 65535)); then
+      bad_setting "$var='$val' is not a port (allowed: 1-65535)"
+    fi
     printf -v "${spec%%:*}" '%d' "$((10#$val))"
   done
   need_number VX_KWOK_NODES "$KWOK_NODES" 1 "a number of nodes (allowed: 1 or more)"

@@ -22,7 +22,7 @@
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 _VX_NAME=deploy-local
-# shellcheck source=lib/common.sh
+# shellcheck source=SCRIPTDIR/lib/common.sh
 source scripts/lib/common.sh
 
 # VX_BIN is relative to the clone, as scripts/build-policy-pack.sh takes it.
