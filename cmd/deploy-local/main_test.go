@@ -6,12 +6,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // fakeSteps records which expensive steps the job reached; build fails unless
@@ -396,6 +398,32 @@ func TestParsePlane(t *testing.T) {
 	for _, bad := range []string{"", "state=up\nrun=/r\nkubeconfig=/k\n", "state=stopped\n"} {
 		if _, err := parsePlane(bad); err == nil {
 			t.Errorf("parsePlane(%q): no error", bad)
+		}
+	}
+}
+
+// A step that runs longer than the progress interval is never silent: it says so
+// while it runs, with the last line of what it runs.
+func TestLongStepsReportProgress(t *testing.T) {
+	var b bytes.Buffer
+	p := &progress{w: &b, every: 10 * time.Millisecond}
+	engine := &lastLine{w: io.Discard}
+	err := p.step(task{what: "pulumi up pr-1", note: "refresh first", detail: engine.Last}, func() error {
+		fmt.Fprint(engine, "Updating (pr-1):\n  +  kubernetes:apps/v1:Deployment pr-1-api creating (1s)\n\n  partial")
+		time.Sleep(100 * time.Millisecond)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"pulumi up pr-1 (refresh first) ...",
+		"... pulumi up pr-1: ", " so far; +  kubernetes:apps/v1:Deployment pr-1-api creating (1s)\n",
+		"pulumi up pr-1: done in ",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("progress lacks %q:\n%s", want, out)
 		}
 	}
 }

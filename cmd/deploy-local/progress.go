@@ -23,10 +23,23 @@ func (p *progress) logf(format string, args ...any) {
 	fmt.Fprintf(p.w, "[deploy-local %s] %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
 }
 
-// step runs f. It says what starts, then every p.every while f runs (with detail(),
-// when given and not empty), then how long it took.
-func (p *progress) step(what string, detail func() string, f func() error) error {
-	p.logf("%s ...", what)
+// task is one step of the job, as progress reports it.
+type task struct {
+	what string // what runs, e.g. "pulumi up pr-1"
+	note string // said once, at the start (how long it may take, ...)
+	// detail, if set, is added to the messages while it runs (the engine's last line)
+	detail func() string
+}
+
+// step runs f. It says what starts, then every p.every while f runs, then how long
+// it took.
+func (p *progress) step(t task, f func() error) error {
+	what, detail := t.what, t.detail
+	if t.note != "" {
+		p.logf("%s (%s) ...", what, t.note)
+	} else {
+		p.logf("%s ...", what)
+	}
 	start := time.Now()
 	done := make(chan struct{})
 	var wg sync.WaitGroup

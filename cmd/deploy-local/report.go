@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -102,12 +103,15 @@ func kubectl() string {
 
 // envPrefix repeats the variables that select this plane and its tools, so the
 // commands printed can be pasted as they are (a running plane keeps its ports).
+// VX_CACHE is left out at its default (scripts/lib/common.sh exports it).
 func envPrefix() string {
 	var vars []string
-	for _, v := range []string{"VX_CACHE", "VX_RUN"} {
-		if val := os.Getenv(v); val != "" {
-			vars = append(vars, v+"="+val)
-		}
+	home, _ := os.UserHomeDir()
+	if c := os.Getenv("VX_CACHE"); c != "" && c != filepath.Join(home, ".cache", "vxplatform") {
+		vars = append(vars, "VX_CACHE="+c)
+	}
+	if r := os.Getenv("VX_RUN"); r != "" {
+		vars = append(vars, "VX_RUN="+r)
 	}
 	if len(vars) == 0 {
 		return ""
@@ -132,10 +136,12 @@ func printWhenDone(w io.Writer, j job, deployed []deployedStack) {
 		fmt.Fprintf(w, "  This plane has no kubelet: kwok marks pods Running and Ready, but no container runs,\n"+
 			"  so there is nothing to port-forward to or curl. On a cluster with nodes the same services are\n"+
 			"  reached with\n")
+		localPort := 8080
 		for _, d := range deployed {
 			for _, svc := range []string{"frontendService", "apiService"} {
 				if name, ok := d.outputs[svc].(string); ok && name != "" {
-					fmt.Fprintf(w, "    kubectl -n %s port-forward svc/%s 8080:80   # %s of %s\n", d.env.Namespace, name, strings.TrimSuffix(svc, "Service"), d.name)
+					fmt.Fprintf(w, "    kubectl -n %s port-forward svc/%s %d:80   # %s of %s\n", d.env.Namespace, name, localPort, strings.TrimSuffix(svc, "Service"), d.name)
+					localPort++
 				}
 			}
 		}

@@ -51,16 +51,16 @@ func (r *realSteps) command(ctx context.Context, argv ...string) (string, error)
 
 func (r *realSteps) build(ctx context.Context) error {
 	builds := []struct {
-		what string
+		task task
 		argv []string
 	}{
-		{"pinned tools (pulumi, kubernetes-provider, control-plane; about 40 minutes on a cold machine, cached in $VX_CACHE)",
+		{task{what: "building the pinned tools", note: "pulumi, kubernetes-provider, control-plane: about 40 minutes on a cold machine, cached in $VX_CACHE"},
 			[]string{"scripts/tools.sh", "pulumi", "kubernetes-provider", "control-plane"}},
-		{"the stand-in providers (a test double for random, minio, docker)", localenv.StandinBuildCommand(r.repo)},
-		{"the policy pack", []string{"scripts/build-policy-pack.sh"}},
+		{task{what: "building the stand-in providers", note: "a test double for random, minio, docker"}, localenv.StandinBuildCommand(r.repo)},
+		{task{what: "building the policy pack"}, []string{"scripts/build-policy-pack.sh"}},
 	}
 	for _, b := range builds {
-		if err := r.log.step("building "+b.what, nil, func() error {
+		if err := r.log.step(b.task, func() error {
 			_, err := r.command(ctx, b.argv...)
 			return err
 		}); err != nil {
@@ -72,7 +72,7 @@ func (r *realSteps) build(ctx context.Context) error {
 
 func (r *realSteps) startPlane(ctx context.Context) (string, error) {
 	var kubeconfig string
-	err := r.log.step("starting the control plane", nil, func() error {
+	err := r.log.step(task{what: "starting the control plane"}, func() error {
 		var err error
 		kubeconfig, err = r.command(ctx, "scripts/control-plane.sh", "start")
 		return err
@@ -95,7 +95,7 @@ func (r *realSteps) apply(ctx context.Context, j job) error {
 		return err
 	}
 	var env *localenv.Env
-	if err := r.log.step("preparing the Pulumi home in "+j.stateDir+" (installing the plugins)", nil, func() error {
+	if err := r.log.step(task{what: "preparing the Pulumi home", note: "installing the plugins in " + j.stateDir}, func() error {
 		env, err = localenv.New(ctx, j.stateDir, tools, j.kubeconfig)
 		return err
 	}); err != nil {
@@ -193,7 +193,7 @@ func (r *realSteps) destroy(ctx context.Context, env *localenv.Env, engine *last
 			r.log.logf("%s: nothing deployed, skipped", name)
 			continue
 		}
-		if err := r.log.step("pulumi destroy "+name, engine.Last, func() error {
+		if err := r.log.step(task{what: "pulumi destroy " + name, detail: engine.Last}, func() error {
 			st, err := env.Stack(ctx, name, program.Run, localenv.Config(name))
 			if err != nil {
 				return err
@@ -251,7 +251,7 @@ func (r *realSteps) deployOne(ctx context.Context, env *localenv.Env, engine *la
 	}
 	d := deployedStack{name: name, env: model, outputs: map[string]any{}}
 	var out localenv.Outcome
-	if err := r.log.step("pulumi up "+name+" (refresh first)", engine.Last, func() error {
+	if err := r.log.step(task{what: "pulumi up " + name, note: "refresh first", detail: engine.Last}, func() error {
 		st, err := env.Stack(ctx, name, program.Run, cfg)
 		if err != nil {
 			return err
