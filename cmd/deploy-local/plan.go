@@ -86,8 +86,8 @@ func checkBases(plan []string, destroy bool, deployed map[string]int) error {
 	}
 	if len(left) > 0 {
 		slices.Sort(left)
-		return fmt.Errorf("%w: destroying previews deletes the namespace that %s still deploy(s) into: "+
-			"destroy them too with  -stacks %s,previews -destroy", errRefused, strings.Join(left, ", "), strings.Join(left, ","))
+		return fmt.Errorf("%w: destroying previews deletes its namespace, where %s still run(s): "+
+			"destroy them together with  -stacks %s,previews -destroy", errRefused, strings.Join(left, ", "), strings.Join(left, ","))
 	}
 	return nil
 }
