@@ -211,8 +211,9 @@ func destroyNeedsNothing(j job) (bool, string) {
 		return false, ""
 	}
 	return true, fmt.Sprintf("the control plane (%s) is %s: nothing destroyed, nothing started.\n"+
-		"The state in %s still lists %s. A fresh start of the plane (VX_CP_FRESH=1, the default)\n"+
-		"begins with an empty etcd, and the next deploy's refresh drops them from the state. If you\n"+
-		"start the plane with VX_CP_FRESH=0 (keeping its data), run -destroy again after starting it.",
+		"Its state (%s) still lists %s.\n"+
+		"A fresh start of the plane (VX_CP_FRESH=1, the default) begins with an empty etcd, and the next\n"+
+		"deploy's refresh drops them from the state. With VX_CP_FRESH=0 (a plane that keeps its data),\n"+
+		"start the plane and run -destroy again.",
 		j.plane.run, j.plane.state, j.stateDir, strings.Join(held, ", "))
 }

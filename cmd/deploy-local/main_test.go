@@ -95,17 +95,18 @@ func files(t *testing.T, dir string) []string {
 	return out
 }
 
-// writeState writes a file-backend checkpoint for stack with the given resource
-// types (plus the stack resource and a provider, which do not count).
+// writeState writes a file-backend checkpoint for stack holding the stack resource
+// and the given resource types; with none, the stack holds nothing (as after a
+// destroy).
 func writeState(t *testing.T, run, stack string, types ...string) {
 	t.Helper()
 	dir := filepath.Join(run, "deploy-local", "backend", ".pulumi", "stacks", "data-platform")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	resources := []string{
-		fmt.Sprintf(`{"urn":"urn:pulumi:%s::data-platform::pulumi:pulumi:Stack::data-platform-%s","type":"pulumi:pulumi:Stack","custom":false}`, stack, stack),
-		fmt.Sprintf(`{"urn":"urn:pulumi:%s::data-platform::pulumi:providers:kubernetes::k8s","type":"pulumi:providers:kubernetes","custom":true}`, stack),
+	var resources []string
+	if len(types) > 0 {
+		resources = append(resources, fmt.Sprintf(`{"urn":"urn:pulumi:%s::data-platform::pulumi:pulumi:Stack::data-platform-%s","type":"pulumi:pulumi:Stack","custom":false}`, stack, stack))
 	}
 	for i, typ := range types {
 		resources = append(resources, fmt.Sprintf(`{"urn":"urn:pulumi:%s::data-platform::%s::r%d","type":"%s","custom":true}`, stack, typ, i, typ))
@@ -270,7 +271,7 @@ func destroyAgainstAStoppedPlane(t *testing.T, fresh string) {
 	if r.code != exitOK || len(r.steps.calls) > 0 {
 		t.Fatalf("exit %d, steps %v; want 0 and none\n%s", r.code, r.steps.calls, r.stderr)
 	}
-	for _, want := range []string{"is stopped: nothing destroyed, nothing started", "pr-1 (1 resources), previews (2 resources)"} {
+	for _, want := range []string{"is stopped: nothing destroyed, nothing started", "pr-1 (2 resources), previews (3 resources)"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
 		}

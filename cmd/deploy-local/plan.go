@@ -99,8 +99,9 @@ func isPreview(name string) bool {
 
 // recordedStacks reads the file backend under stateDir (localenv.Env's layout:
 // backend/.pulumi/stacks/<project>/<stack>.json) and returns, per stack, how many
-// resources of the program it holds (the stack itself and providers not counted).
-// A missing directory is an empty state; nothing is created.
+// resources it holds, counted as the engine reports them (the stack and its
+// providers included; a destroyed stack holds none). A missing directory is an
+// empty state; nothing is created.
 func recordedStacks(stateDir string) (map[string]int, error) {
 	dir := filepath.Join(stateDir, "backend", ".pulumi", "stacks", stacks.ConfigNamespace)
 	entries, err := os.ReadDir(dir)
@@ -156,11 +157,5 @@ func countResources(path string, gz bool) (int, error) {
 	if cp.Latest == nil {
 		return 0, nil
 	}
-	n := 0
-	for _, r := range cp.Latest.Resources {
-		if t := string(r.Type); t != "pulumi:pulumi:Stack" && !strings.HasPrefix(t, "pulumi:providers:") {
-			n++
-		}
-	}
-	return n, nil
+	return len(cp.Latest.Resources), nil
 }
