@@ -85,6 +85,11 @@ func (r *realSteps) apply(ctx context.Context, j job) error {
 	if err != nil {
 		return err
 	}
+	// The inline program runs in this process, and stacks.Load checks the stack's
+	// kubeContext against the kubeconfig KUBECONFIG names: the plane's.
+	if err := os.Setenv("KUBECONFIG", j.kubeconfig); err != nil {
+		return err
+	}
 	if !j.destroy {
 		if err := checkBaseOnPlane(ctx, cs, j.plan); err != nil {
 			return err
