@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"testing"
@@ -114,6 +115,7 @@ func TestPrivateServersDieWithTheirProcess(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	requireGone(t, &s, s.Postgres.DataDir)
+	_ = os.Remove(filepath.Dir(s.Dir)) // the private/ folder, as Destroy leaves it
 }
 
 // runChild starts servers, reports them on stdout and waits to be killed.
