@@ -165,8 +165,10 @@ var catalog = []misconfiguration{
 		config:  internalIngressConfig,
 		changes: []resourceChange{change(ingressType, "data-platform-ingress", set("spec.rules.0.host", str("*.data.virdx.dev")))},
 		runs: []expectedRun{
-			on("production", want("kubernetes-ingress-tls-no-wildcard-host", `spec.rules[0].host "*.data.virdx.dev" is a wildcard`)),
-			on("public", want("kubernetes-ingress-tls-no-wildcard-host", `spec.rules[0].host "*.data.virdx.dev" is a wildcard`)),
+			on("production", want("kubernetes-ingress-tls-no-wildcard-host", `spec.rules[0].host "*.data.virdx.dev" is a wildcard`),
+				want("kubernetes-ingress-own-hostname", `spec.rules[0].host "*.data.virdx.dev" belongs to another environment: this stack may claim only {host} and names under it`)),
+			on("public", want("kubernetes-ingress-tls-no-wildcard-host", `spec.rules[0].host "*.data.virdx.dev" is a wildcard`),
+				want("kubernetes-ingress-own-hostname", `spec.rules[0].host "*.data.virdx.dev" belongs to another environment: this stack may claim only {host} and names under it`)),
 		},
 	},
 	{
@@ -648,7 +650,7 @@ func TestMisconfigurationCatalog(t *testing.T) {
 			t.Run(m.name+"/"+r.stack, func(t *testing.T) {
 				config := append(append([]string{}, m.config...), r.config...)
 				env := environment(t, r.stack, config)
-				fill := strings.NewReplacer("{stack}", r.stack, "{namespace}", env.Namespace, "{host}", env.Ingress.Host, "{bucket}", env.Storage.TargetBucket)
+				fill := placeholders(env)
 
 				baseRun := runProgram(t, r.stack, config)
 				baseline := inputsOf(baseRun)
@@ -724,6 +726,12 @@ func TestCatalogCoversEveryRule(t *testing.T) {
 			t.Errorf("%q checks a sensitive-only rule but is not tried on both a sensitive and a non-sensitive stack", m.name)
 		}
 	}
+}
+
+// placeholders fills {stack}, {namespace}, {host} and {bucket} in the catalog's
+// paths, values and messages with what they are on one stack.
+func placeholders(env stacks.Environment) *strings.Replacer {
+	return strings.NewReplacer("{stack}", env.Stack, "{namespace}", env.Namespace, "{host}", env.Ingress.Host, "{bucket}", env.Storage.TargetBucket)
 }
 
 // applyChanges edits or removes the named resources of a run.

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"net"
+	"net/netip"
 	"strings"
 
 	"github.com/virdx/vxplatform-infra/stacks"
@@ -29,6 +29,15 @@ var ingressTLSNoWildcardRule = resourceRule{
 	description: "Every Ingress host is explicit (no wildcard, no catch-all) and served over TLS.",
 	scope:       everywhere,
 	check:       checkIngressTLSNoWildcard,
+}
+
+var ingressOwnHostnameRule = resourceRule{
+	name: "kubernetes-ingress-own-hostname",
+	description: "An Ingress claims only hostnames of its own environment: under its environment's hostname " +
+		"(<environment>." + stacks.BaseDomain + ", pr-<N>.previews." + stacks.BaseDomain + "); outside " + stacks.BaseDomain +
+		" only on production, staging and public.",
+	scope: everywhere,
+	check: checkIngressOwnHostname,
 }
 
 func isIngress(r analyzed) bool {
@@ -83,10 +92,10 @@ func checkSourceAllowList(r analyzed, f findings) {
 	}
 	found := false
 	for _, name := range sourceRangeAnnotations {
-		ranges := stringAt(values, name)
-		ranges.path = "annotation " + name
-		value, ok := judge(f, ranges)
-		if ranges.state != absent {
+		annotation := stringAt(values, name)
+		annotation.path = "annotation " + name
+		value, ok := judge(f, annotation)
+		if annotation.state != absent {
 			found = true
 		}
 		if !ok {
@@ -101,15 +110,17 @@ func checkSourceAllowList(r analyzed, f findings) {
 		if len(cidrs) == 0 {
 			f.violation("annotation %s is empty: it admits every address", name)
 		}
+		var ranges []netip.Prefix
 		for _, cidr := range cidrs {
-			_, network, err := net.ParseCIDR(cidr)
-			if err != nil {
+			p, ok := parseRange(cidr)
+			if !ok {
 				f.violation("annotation %s: %q is not a CIDR", name, cidr)
 				continue
 			}
-			if ones, _ := network.Mask.Size(); ones == 0 {
-				f.violation("source allow-list admits every address (%s)", cidr)
-			}
+			ranges = append(ranges, p)
+		}
+		if coversEveryAddress(ranges) {
+			f.violation("source allow-list admits every address (%s)", strings.Join(everyoneRanges(ranges), ","))
 		}
 	}
 	if !found {
@@ -209,4 +220,56 @@ func coversHost(tlsHosts []string, host string) bool {
 		}
 	}
 	return false
+}
+
+// checkIngressOwnHostname: the ingress controllers are shared, and a host rule
+// routes every request for that host, on every path, to whoever claimed it. A
+// preview claiming production's hostname (or a path under it) would receive
+// production's sessions. Every stack may claim its own hostname and names under
+// it; the platform's other names belong to other environments. Names outside the
+// platform's domain are custom domains of the long-lived environments, which
+// previews never claim.
+func checkIngressOwnHostname(t target, r analyzed) []finding {
+	if !isIngress(r) {
+		return nil
+	}
+	f := newFindings()
+	own := stacks.DefaultHostname(t.identity)
+	claim := func(path, host string) {
+		host = strings.ToLower(strings.TrimSuffix(host, "."))
+		switch {
+		case host == "" || t.kind == "":
+		case host == own || strings.HasSuffix(host, "."+own):
+		case host == stacks.BaseDomain || strings.HasSuffix(host, "."+stacks.BaseDomain):
+			f.violation("%s %q belongs to another environment: this stack may claim only %s and names under it", path, host, own)
+		case isPreviewKind(t.kind):
+			f.violation("%s %q is outside %s: a preview may claim only %s and names under it", path, host, stacks.BaseDomain, own)
+		}
+	}
+	if rules, ok := judge(f, listAt(r.Props, "spec", "rules")); ok {
+		for _, rule := range elements(rules, "spec.rules") {
+			if props, ok := judge(f, rule.asMap()); ok {
+				host := stringAt(props, "host")
+				host.path = rule.path + ".host"
+				if value, ok := judge(f, host); ok {
+					claim(host.path, value)
+				}
+			}
+		}
+	}
+	if entries, ok := judge(f, listAt(r.Props, "spec", "tls")); ok {
+		for _, entry := range elements(entries, "spec.tls") {
+			if props, ok := judge(f, entry.asMap()); ok {
+				hosts := listAt(props, "hosts")
+				hosts.path = entry.path + ".hosts"
+				if values, ok := judge(f, hosts); ok {
+					names, _ := stringsOf(values)
+					for _, name := range names {
+						claim(hosts.path, name)
+					}
+				}
+			}
+		}
+	}
+	return f.all()
 }
