@@ -635,7 +635,8 @@ func addDeploymentPatch(ctx *pulumi.Context, env stacks.Environment) error {
 
 // TestMisconfigurationCatalog applies each misconfiguration to a real stack and
 // requires exactly the expected violations to appear (and none to disappear),
-// each at the level its rule has on that stack.
+// each at the level its rule has on that stack, as the pack reports them over
+// the Analyzer protocol.
 func TestMisconfigurationCatalog(t *testing.T) {
 	if len(catalog) < 25 {
 		t.Fatalf("the catalog has %d misconfigurations; the pack must be proven on at least 25", len(catalog))
@@ -645,6 +646,11 @@ func TestMisconfigurationCatalog(t *testing.T) {
 		runs += len(m.runs)
 	}
 	t.Logf("%d misconfigurations, %d runs", len(catalog), runs)
+	// The catalog is judged by the pack as the engine serves it: over gRPC.
+	client := startAnalyzer(t)
+	handshake(t, client)
+	// The real stacks' own verdicts, once per stack and config.
+	baselines := map[string][]violation{}
 	for _, m := range catalog {
 		for _, r := range m.runs {
 			t.Run(m.name+"/"+r.stack, func(t *testing.T) {
@@ -660,8 +666,13 @@ func TestMisconfigurationCatalog(t *testing.T) {
 					changed = inputsOf(extraRun)
 					firstURN = addedURN(t, baseline, changed)
 				}
-				before := evaluate(t, r.stack, baseline, baseline)
-				after := evaluate(t, r.stack, changed, changed)
+				key := fmt.Sprint(r.stack, config)
+				before, seen := baselines[key]
+				if !seen {
+					before = evaluateOverGRPC(t, client, r.stack, baseline, baseline)
+					baselines[key] = before
+				}
+				after := evaluateOverGRPC(t, client, r.stack, changed, changed)
 				added, removed := diff(before, after)
 
 				var wanted []violation
