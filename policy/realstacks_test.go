@@ -124,7 +124,11 @@ func previewFirstCreate(t *testing.T, stack string, config []string) []analyzed 
 		cfg[stacks.ConfigNamespace+":"+k] = v
 	}
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
-		_, err := program.Deploy(ctx)
+		// The kubeconfig the program sees under mocks, as programtest gives it.
+		fixed := func() (program.Kubeconfig, error) {
+			return program.Kubeconfig{Files: []string{"first-create-kubeconfig"}, Contexts: programtest.KubeContexts}, nil
+		}
+		_, err := program.Options{LoadKubeconfig: fixed}.Deploy(ctx)
 		return err
 	}, pulumi.WithMocks(programtest.Project, stack, m), func(info *pulumi.RunInfo) {
 		info.Config = cfg

@@ -19,15 +19,22 @@ const identityPrefix = "dataplatform-"
 // data-platform-<kind>, except that every pull-request preview shares the one the
 // previews stack creates.
 func NamespaceOf(k Kind) string {
+	return namespacePrefix + string(NamespaceOwner(k))
+}
+
+// NamespaceOwner is the kind of stack that creates the namespace an environment
+// of kind k deploys into: the environment itself, or for a pull-request preview
+// the previews stack.
+func NamespaceOwner(k Kind) Kind {
 	if k == KindPreview {
-		return namespacePrefix + string(KindPreviews)
+		return KindPreviews
 	}
-	return namespacePrefix + string(k)
+	return k
 }
 
 // Purposes lists every identity purpose, in the order identities are described.
 func Purposes() []Purpose {
-	return []Purpose{PurposeApp, PurposeViewer, PurposeBackup, PurposeRestore}
+	return []Purpose{PurposeApp, PurposeViewer, PurposeBackup, PurposeRestore, PurposeArchive}
 }
 
 // IdentityName is the object-store identity of a stack for a purpose:
