@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/property"
+
 	"github.com/virdx/vxplatform-infra/stacks"
 )
 
@@ -246,30 +248,35 @@ func checkIngressOwnHostname(t target, r analyzed) []finding {
 			f.violation("%s %q is outside %s: a preview may claim only %s and names under it", path, host, stacks.BaseDomain, own)
 		}
 	}
-	if rules, ok := judge(f, listAt(r.Props, "spec", "rules")); ok {
-		for _, rule := range elements(rules, "spec.rules") {
-			if props, ok := judge(f, rule.asMap()); ok {
-				host := stringAt(props, "host")
-				host.path = rule.path + ".host"
-				if value, ok := judge(f, host); ok {
-					claim(host.path, value)
-				}
+	eachIngressEntry(r, f, "rules", func(path string, props property.Map) {
+		host := stringAt(props, "host")
+		host.path = path + ".host"
+		if value, ok := judge(f, host); ok {
+			claim(host.path, value)
+		}
+	})
+	eachIngressEntry(r, f, "tls", func(path string, props property.Map) {
+		hosts := listAt(props, "hosts")
+		hosts.path = path + ".hosts"
+		if values, ok := judge(f, hosts); ok {
+			names, _ := stringsOf(values)
+			for _, name := range names {
+				claim(hosts.path, name)
 			}
 		}
-	}
-	if entries, ok := judge(f, listAt(r.Props, "spec", "tls")); ok {
-		for _, entry := range elements(entries, "spec.tls") {
-			if props, ok := judge(f, entry.asMap()); ok {
-				hosts := listAt(props, "hosts")
-				hosts.path = entry.path + ".hosts"
-				if values, ok := judge(f, hosts); ok {
-					names, _ := stringsOf(values)
-					for _, name := range names {
-						claim(hosts.path, name)
-					}
-				}
-			}
-		}
-	}
+	})
 	return f.all()
+}
+
+// eachIngressEntry visits every readable entry of spec.<field> (rules, tls).
+func eachIngressEntry(r analyzed, f findings, field string, visit func(path string, props property.Map)) {
+	entries, ok := judge(f, listAt(r.Props, "spec", field))
+	if !ok {
+		return
+	}
+	for _, entry := range elements(entries, "spec."+field) {
+		if props, ok := judge(f, entry.asMap()); ok {
+			visit(entry.path, props)
+		}
+	}
 }
