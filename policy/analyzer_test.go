@@ -259,7 +259,7 @@ func checkAnalyzerInfo(t *testing.T, client pulumirpc.AnalyzerClient, stack stri
 	for _, p := range info.GetPolicies() {
 		names = append(names, p.GetName())
 		want := pulumirpc.EnforcementLevel_MANDATORY
-		if designedScopes[p.GetName()] == sensitiveOnly && !targetFor(stack).sensitive {
+		if designedScopes[p.GetName()] == advisoryEverywhere || (designedScopes[p.GetName()] == sensitiveOnly && !targetFor(stack).sensitive) {
 			want = pulumirpc.EnforcementLevel_ADVISORY
 		}
 		if p.GetEnforcementLevel() != want {

@@ -334,6 +334,16 @@ var hardeningCatalog = []misconfiguration{
 		},
 	},
 	{
+		// Before a first create the policy's name is that policy's output: the
+		// attachment cannot hide a grant, so it warns and is decided at up.
+		name:    "policy attachment whose policy name is not known during preview",
+		changes: []resourceChange{change(iamUserPolicyAttachmentType, "data-platform-bucket-app", set("policyName", computedValue()))},
+		runs: []expectedRun{
+			on("production", want("pack-decided-at-up", "minio-iam-attachments-own-environment: policyName is not known yet; decided at up")),
+			on("public", want("pack-decided-at-up", "minio-iam-attachments-own-environment: policyName is not known yet; decided at up")),
+		},
+	},
+	{
 		name:  "the stack's own policy attached to its own identity",
 		extra: addMinio(iamUserPolicyAttachmentType, "own-attachment", map[string]string{"userName": "dataplatform-{stack}-app", "policyName": "dataplatform-{stack}-viewer"}),
 		runs:  []expectedRun{on("production"), on("pr-123")},

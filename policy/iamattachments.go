@@ -102,9 +102,11 @@ func checkIAMAttachments(t target, r analyzed) []finding {
 // judgeReference is judge for a name that refers to another resource. Before a
 // first create, such names are outputs of the resources they name (a policy's
 // name, a user's name), which are judged on their own; an unknown reference can
-// hide no grant and no credential, so it is decided at up, when it is known.
+// hide no grant and no credential, so it is deferred: shown as a warning during
+// preview and decided at up, when it is known.
 func judgeReference[T any](f findings, l lookup[T]) (T, bool) {
 	if l.state == unknown {
+		f.deferred(l.path)
 		var zero T
 		return zero, false
 	}

@@ -45,6 +45,7 @@ var designedScopes = map[string]scope{
 	"kubernetes-container-image-digest":                  sensitiveOnly,
 	"kubernetes-container-resources":                     sensitiveOnly,
 	"kubernetes-no-opaque-objects":                       sensitiveOnly,
+	"pack-decided-at-up":                                 advisoryEverywhere,
 }
 
 // declaredRuleNames finds, in the package's own source, the name of every rule
@@ -136,7 +137,7 @@ func TestEveryPolicyHasAnExplicitLevel(t *testing.T) {
 		}
 		for _, p := range pack.Policies() {
 			want := policyx.EnforcementLevelMandatory
-			if designedScopes[p.Name()] == sensitiveOnly && !isSensitive {
+			if designedScopes[p.Name()] == advisoryEverywhere || (designedScopes[p.Name()] == sensitiveOnly && !isSensitive) {
 				want = policyx.EnforcementLevelAdvisory
 			}
 			if p.EnforcementLevel() != want {
@@ -185,12 +186,15 @@ func TestReadmeDocumentsEveryPolicy(t *testing.T) {
 			t.Errorf("README.md has no table row for %s", name)
 			continue
 		}
-		other := "mandatory"
-		if s == sensitiveOnly {
+		sensitiveLevel, other := "mandatory", "mandatory"
+		switch s {
+		case sensitiveOnly:
 			other = "advisory"
+		case advisoryEverywhere:
+			sensitiveLevel, other = "advisory", "advisory"
 		}
-		if !strings.Contains(row, "| mandatory | "+other+" |") {
-			t.Errorf("README.md row for %s does not say | mandatory | %s |:\n%s", name, other, row)
+		if !strings.Contains(row, "| "+sensitiveLevel+" | "+other+" |") {
+			t.Errorf("README.md row for %s does not say | %s | %s |:\n%s", name, sensitiveLevel, other, row)
 		}
 	}
 	for name := range rows {

@@ -135,7 +135,7 @@ func guarded(urn string, check func() []finding) (fs []finding) {
 // so that previews of non-sensitive stacks stay free of noise (pulumi/pulumi#19737).
 func report(m policyx.PolicyManager, t target, fs []finding) {
 	for _, f := range fs {
-		if f.undecided && !t.sensitive {
+		if (f.undecided && !t.sensitive) || f.deferred {
 			continue
 		}
 		message := f.message

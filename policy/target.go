@@ -54,6 +54,8 @@ const (
 	everywhere scope = iota + 1
 	// sensitiveOnly: mandatory on production and staging, advisory elsewhere.
 	sensitiveOnly
+	// advisoryEverywhere: shown on every stack, never blocking.
+	advisoryEverywhere
 )
 
 // level is the enforcement level of a rule on a target. policyx ignores the
@@ -61,7 +63,7 @@ const (
 // every policy gets its level from here, explicitly; a scope this function does
 // not know fails closed.
 func (s scope) level(t target) policyx.EnforcementLevel {
-	if s == sensitiveOnly && !t.sensitive {
+	if s == advisoryEverywhere || (s == sensitiveOnly && !t.sensitive) {
 		return policyx.EnforcementLevelAdvisory
 	}
 	return policyx.EnforcementLevelMandatory
@@ -73,6 +75,8 @@ func (s scope) String() string {
 		return "mandatory everywhere"
 	case sensitiveOnly:
 		return "mandatory on production and staging, advisory elsewhere"
+	case advisoryEverywhere:
+		return "advisory everywhere"
 	}
 	return "invalid scope"
 }
