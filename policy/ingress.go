@@ -240,7 +240,9 @@ func checkIngressOwnHostname(t target, r analyzed) []finding {
 	claim := func(path, host string) {
 		host = strings.ToLower(strings.TrimSuffix(host, "."))
 		switch {
-		case host == "" || t.kind == "":
+		case host == "":
+		case t.kind == "":
+			f.violation("%s %q: stack %q is not one of the platform's environments, so no hostname is its own", path, host, t.stack)
 		case host == own || strings.HasSuffix(host, "."+own):
 		case host == stacks.BaseDomain || strings.HasSuffix(host, "."+stacks.BaseDomain):
 			f.violation("%s %q belongs to another environment: this stack may claim only %s and names under it", path, host, own)

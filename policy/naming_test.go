@@ -4,6 +4,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/property"
+
 	"github.com/virdx/vxplatform-infra/stacks"
 )
 
@@ -90,6 +92,19 @@ func TestEveryRealPurposeIsListed(t *testing.T) {
 			if !slices.Contains(stacks.Purposes(), id.Purpose) {
 				t.Errorf("%s: identity %s has purpose %q, not in stacks.Purposes()", stack, id.Name, id.Purpose)
 			}
+		}
+	}
+}
+
+// TestUnknownStacksOwnNoHostname: a stack name the platform does not know is
+// sensitive (fail closed) and owns no hostname.
+func TestUnknownStacksOwnNoHostname(t *testing.T) {
+	ingress := analyzed{Type: ingressType, URN: "ingress", Props: property.NewMap(map[string]property.Value{
+		"spec": obj(map[string]property.Value{"rules": list(obj(map[string]property.Value{"host": str("production.data.virdx.dev")}))}),
+	})}
+	for stack, want := range map[string]int{"dev": 1, "production": 0} {
+		if got := checkIngressOwnHostname(targetFor(stack), ingress); len(got) != want {
+			t.Errorf("%s: findings %v, want %d", stack, got, want)
 		}
 	}
 }
