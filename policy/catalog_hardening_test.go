@@ -124,6 +124,17 @@ var hardeningCatalog = []misconfiguration{
 		},
 	},
 	{
+		name:   "preview claiming another preview's hostname",
+		config: []string{"ingress", "true"},
+		changes: []resourceChange{change(ingressType, "data-platform-ingress",
+			set("spec.rules.0.host", str("pr-7.previews.data.virdx.dev")), set("spec.tls.0.hosts.0", str("pr-7.previews.data.virdx.dev")))},
+		runs: []expectedRun{
+			on("pr-123",
+				want("kubernetes-ingress-own-hostname", `spec.rules[0].host "pr-7.previews.data.virdx.dev" belongs to another environment: this stack may claim only {host} and names under it`),
+				want("kubernetes-ingress-own-hostname", `spec.tls[0].hosts "pr-7.previews.data.virdx.dev" belongs to another environment: this stack may claim only {host} and names under it`)),
+		},
+	},
+	{
 		name:   "preview claiming a custom domain",
 		config: []string{"ingress", "true"},
 		changes: []resourceChange{change(ingressType, "data-platform-ingress",

@@ -239,12 +239,13 @@ func checkIngressOwnHostname(t target, r analyzed) []finding {
 	own := stacks.DefaultHostname(t.identity)
 	claim := func(path, host string) {
 		host = strings.ToLower(strings.TrimSuffix(host, "."))
+		env, inTree := stacks.HostnameEnvironment(host)
 		switch {
 		case host == "":
 		case t.kind == "":
 			f.violation("%s %q: stack %q is not one of the platform's environments, so no hostname is its own", path, host, t.stack)
-		case host == own || strings.HasSuffix(host, "."+own):
-		case host == stacks.BaseDomain || strings.HasSuffix(host, "."+stacks.BaseDomain):
+		case inTree && env.Stack == t.stack:
+		case inTree || host == stacks.BaseDomain || strings.HasSuffix(host, "."+stacks.BaseDomain):
 			f.violation("%s %q belongs to another environment: this stack may claim only %s and names under it", path, host, own)
 		case isPreviewKind(t.kind):
 			f.violation("%s %q is outside %s: a preview may claim only %s and names under it", path, host, stacks.BaseDomain, own)

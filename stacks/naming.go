@@ -73,6 +73,30 @@ func DefaultHostname(id StackIdentity) string {
 	return string(id.Kind) + "." + baseDomain
 }
 
+// HostnameEnvironment is the environment whose hostname tree holds host: the
+// most specific default hostname (DefaultHostname) that host equals or lies
+// under. pr-7.previews.<base> and names under it belong to preview pr-7, the
+// rest of previews.<base> to the previews stack. ok is false for hosts outside
+// every environment's tree (the base domain itself, other domains).
+func HostnameEnvironment(host string) (StackIdentity, bool) {
+	rest, found := strings.CutSuffix(strings.ToLower(strings.TrimSuffix(host, ".")), "."+baseDomain)
+	if !found {
+		return StackIdentity{}, false
+	}
+	labels := strings.Split(rest, ".")
+	last := len(labels) - 1
+	if Kind(labels[last]) == KindPreviews && last > 0 {
+		if id, err := ParseStackName(labels[last-1]); err == nil && id.Kind == KindPreview {
+			return id, true
+		}
+	}
+	id, err := ParseStackName(labels[last])
+	if err != nil || id.Kind == KindPreview {
+		return StackIdentity{}, false
+	}
+	return id, true
+}
+
 // BaseDomain is the domain under which every environment's default hostname lies.
 const BaseDomain = baseDomain
 

@@ -67,3 +67,33 @@ func TestNamesThatAreNotIdentities(t *testing.T) {
 		}
 	}
 }
+
+func TestHostnameEnvironment(t *testing.T) {
+	tests := []struct {
+		host, want string // want "" when no environment holds the host
+	}{
+		{host: "production.data.virdx.dev", want: "production"},
+		{host: "API.Production.data.virdx.dev.", want: "production"},
+		{host: "files.staging.data.virdx.dev", want: "staging"},
+		{host: "pr-7.previews.data.virdx.dev", want: "pr-7"},
+		{host: "x.pr-7.previews.data.virdx.dev", want: "pr-7"},
+		{host: "previews.data.virdx.dev", want: "previews"},
+		{host: "pr-07.previews.data.virdx.dev", want: "previews"},
+		{host: "pr-7.data.virdx.dev"},
+		{host: "data.virdx.dev"},
+		{host: "qa.data.virdx.dev"},
+		{host: "production.data.virdx.dev.evil.example"},
+	}
+	for _, tt := range tests {
+		id, ok := HostnameEnvironment(tt.host)
+		if (tt.want == "" && ok) || (tt.want != "" && (!ok || id.Stack != tt.want)) {
+			t.Errorf("HostnameEnvironment(%q) = %+v, %v; want %q", tt.host, id, ok, tt.want)
+		}
+	}
+	for _, stack := range []string{"production", "staging", "public", "previews", "pr-123"} {
+		id, _ := ParseStackName(stack)
+		if got, ok := HostnameEnvironment(DefaultHostname(id)); !ok || got != id {
+			t.Errorf("the default hostname of %s is held by %+v, %v", stack, got, ok)
+		}
+	}
+}
