@@ -72,6 +72,34 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 
+	step(t, "the engine created every bucket and central identity on MinIO, each user with exactly its own policy", func(t *testing.T) {
+		h.checkIdentitiesOnMinIO(ctx, t, cfgs)
+	})
+
+	step(t, "the job runner starts each environment's database with the credentials of the program's Secret", func(t *testing.T) {
+		h.startDatabases(ctx, t, cfgs)
+	})
+
+	step(t, "production's backup CronJob writes a backup that its identity can neither read nor delete", func(t *testing.T) {
+		h.checkProductionBackup(ctx, t, cfgs)
+	})
+
+	step(t, "staging's restore Job, created from the suspended CronJob, replaces staging's database with production's rows", func(t *testing.T) {
+		h.checkStagingRestore(ctx, t, cfgs)
+	})
+
+	step(t, "a preview's restore Job loads the latest public backup", func(t *testing.T) {
+		h.checkPreviewRestore(ctx, t, cfgs)
+	})
+
+	step(t, "every cell of the access matrix holds with the keys from the Kubernetes Secrets", func(t *testing.T) {
+		h.checkAccessMatrix(ctx, t, cfgs)
+	})
+
+	step(t, "a second up of every stack touches nothing in MinIO", func(t *testing.T) {
+		h.checkSecondUpTouchesNothing(ctx, t, cfgs)
+	})
+
 	step(t, "a second preview of every stack changes nothing", func(t *testing.T) {
 		for _, s := range deployOrder {
 			requireNoChanges(t, s, h.preview(t, s, cfgs[s]))
@@ -84,6 +112,10 @@ func TestEndToEnd(t *testing.T) {
 
 	step(t, "destroying pr-123 leaves the previews namespace and pr-124 untouched", func(t *testing.T) {
 		h.checkPreviewDestroy(ctx, t, cfgs)
+	})
+
+	step(t, "destroying pr-123 removed its central identities from MinIO", func(t *testing.T) {
+		h.checkPreviewIdentitiesRemoved(ctx, t, cfgs)
 	})
 
 	step(t, "the policy pack blocks a public exposure of production", func(t *testing.T) {

@@ -39,6 +39,12 @@ type harness struct {
 	mapper meta.RESTMapper
 	dir    string
 	log    *os.File
+	// The local test servers (scripts/test-servers.sh): the MinIO the engine
+	// configures through the minio test double, and PostgreSQL's programs.
+	minio localenv.MinIO
+	pgBin string
+	// joints is the state of the joints steps (joints_test.go).
+	joints *joints
 }
 
 // newHarness fails (never skips) when a tool or the control plane is missing,
@@ -66,6 +72,12 @@ func newHarness(tb testing.TB) *harness {
 		tb.Fatalf("KUBECONFIG=%s points at %s: the e2e test only runs against the local control plane on 127.0.0.1", kubeconfig, cfg.Host)
 	}
 	h := &harness{tb: tb}
+	if h.minio, err = localenv.MinIOFromEnv(); err != nil {
+		tb.Fatal(err)
+	}
+	if h.pgBin = os.Getenv("PGBIN"); h.pgBin == "" {
+		tb.Fatal(`PGBIN is not set: start the test servers with  eval "$(scripts/test-servers.sh start)"`)
+	}
 	if h.cs, err = kubernetes.NewForConfig(cfg); err != nil {
 		tb.Fatal(err)
 	}
@@ -78,6 +90,7 @@ func newHarness(tb testing.TB) *harness {
 	}
 	h.mapper = restmapper.NewDiscoveryRESTMapper(groups)
 	h.requireEmptyCluster()
+	h.requireEmptyMinIO()
 	claims, err := localenv.Claims(append(deployOrder, "pr-124", "pr-200")...)
 	if err != nil {
 		tb.Fatal(err)
@@ -87,6 +100,12 @@ func newHarness(tb testing.TB) *harness {
 	}
 
 	if h.dir, err = os.MkdirTemp("", "vx-e2e-"); err != nil {
+		tb.Fatal(err)
+	}
+	// The databases the job runner starts run as the postgres user, which must
+	// be able to reach their directories under this one (nothing else is
+	// readable: the mode only allows passing through).
+	if err := os.Chmod(h.dir, 0o711); err != nil {
 		tb.Fatal(err)
 	}
 	if h.log, err = os.Create(filepath.Join(h.dir, "engine.log")); err != nil {
@@ -126,6 +145,7 @@ func (h *harness) requireEmptyCluster() {
 // keeps the engine log and state directory for inspection.
 func (h *harness) cleanup() {
 	h.log.Close()
+	h.stopDatabases()
 	if os.Getenv("VX_E2E_KEEP") == "1" {
 		h.tb.Logf("VX_E2E_KEEP=1: kept the deployed namespaces and %s", h.dir)
 		return
@@ -146,6 +166,10 @@ func (h *harness) cleanup() {
 		}
 	}
 	if _, err := localenv.RecycleVolumes(ctx, h.cs); err != nil {
+		h.tb.Logf("cleanup: %v", err)
+	}
+	// Protected buckets outlive their stacks: the run removes what it made.
+	if err := h.removePlatformFromMinIO(ctx); err != nil {
 		h.tb.Logf("cleanup: %v", err)
 	}
 	if h.tb.Failed() {
