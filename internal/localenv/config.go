@@ -36,9 +36,9 @@ type MinIO struct {
 func MinIOFromEnv() (MinIO, error) {
 	m := MinIO{Endpoint: os.Getenv("MINIO_ENDPOINT"), RootUser: os.Getenv("MINIO_ROOT_USER"), RootPassword: os.Getenv("MINIO_ROOT_PASSWORD")}
 	var missing []string
-	for name, v := range map[string]string{"MINIO_ENDPOINT": m.Endpoint, "MINIO_ROOT_USER": m.RootUser, "MINIO_ROOT_PASSWORD": m.RootPassword} {
-		if v == "" {
-			missing = append(missing, name)
+	for _, v := range [][2]string{{"MINIO_ENDPOINT", m.Endpoint}, {"MINIO_ROOT_USER", m.RootUser}, {"MINIO_ROOT_PASSWORD", m.RootPassword}} {
+		if v[1] == "" {
+			missing = append(missing, v[0])
 		}
 	}
 	if len(missing) > 0 {

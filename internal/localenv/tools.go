@@ -1,7 +1,8 @@
 // Package localenv runs the real platform program through the real Pulumi engine
 // against a local control plane (scripts/control-plane.sh): it finds the built
 // tools, prepares a self-contained Pulumi home and file backend, installs the
-// Kubernetes provider plugin and the stand-in plugins (e2e/standin), and wraps the
+// Kubernetes provider plugin and the test-double plugins (e2e/standin for random
+// and docker, e2e/miniotest for minio, applied to the local test MinIO), and wraps the
 // Automation API. The end-to-end test (e2e/, build tag e2e) and cmd/deploy-local
 // share it, so that what the test proves is what the main job does.
 package localenv
