@@ -17,6 +17,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -684,11 +685,18 @@ func (h *harness) checkSecondUpTouchesNothing(ctx context.Context, t *testing.T,
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range deployOrder {
-		out := h.up(t, s, cfgs[s])
-		if changed := out.Changed(); len(changed) > 0 {
-			t.Errorf("a second up of %s changed:\n  %s", s, describeSteps(changed))
+	mutations, calls := h.traceMutations(ctx, t, func() {
+		for _, s := range deployOrder {
+			out := h.up(t, s, cfgs[s])
+			if changed := out.Changed(); len(changed) > 0 {
+				t.Errorf("a second up of %s changed:\n  %s", s, describeSteps(changed))
+			}
 		}
+	})
+	if len(mutations) > 0 {
+		t.Errorf("MinIO served %d changing calls during the second up:\n  %s", len(mutations), strings.Join(mutations, "\n  "))
+	} else {
+		t.Logf("mc admin trace: no changing S3 or admin call during the second up (%d calls in all)", calls)
 	}
 	after, err := h.minioState(ctx)
 	if err != nil {
@@ -733,3 +741,100 @@ func (h *harness) checkPreviewIdentitiesRemoved(ctx context.Context, t *testing.
 		}
 	}
 }
+
+// traceMutations runs f while `mc admin trace --all` records every call MinIO
+// serves, and returns the S3 and admin calls that change something (all but
+// Get*, List*, Head*, Info*, Stat*, ...). Markers (a HEAD of a bucket that does
+// not exist) show when the trace has started and that it saw everything up to
+// the end of f.
+func (h *harness) traceMutations(ctx context.Context, t *testing.T, f func()) (mutations []string, calls int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Getenv("MC"), "--json", "admin", "trace", "--all", "local")
+	cmd.Env = h.mcEnv()
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Read continuously: MinIO drops trace events for a subscriber that lags.
+	var mu sync.Mutex
+	var records []traceRecord
+	ended := false
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		dec := json.NewDecoder(stdout)
+		for {
+			var r traceRecord
+			err := dec.Decode(&r)
+			mu.Lock()
+			if err != nil {
+				ended = true
+				mu.Unlock()
+				return
+			}
+			records = append(records, r)
+			mu.Unlock()
+		}
+	}()
+	defer func() { cancel(); cmd.Wait(); <-done }() // cancel kills exactly this process
+	// waitFor returns the index of the record of the marker's HEAD request.
+	waitFor := func(marker string) int {
+		deadline := time.Now().Add(30 * time.Second)
+		for time.Now().Before(deadline) {
+			h.rootS3().BucketExists(ctx, marker) // no such bucket: only the trace shows it
+			time.Sleep(200 * time.Millisecond)
+			mu.Lock()
+			for i, r := range records {
+				if strings.Contains(r.Path, marker) {
+					mu.Unlock()
+					return i
+				}
+			}
+			stopped := ended
+			mu.Unlock()
+			if stopped {
+				t.Fatal("mc admin trace ended early")
+			}
+		}
+		t.Fatalf("mc admin trace did not show the marker %s within 30s", marker)
+		return 0
+	}
+	start := waitFor("vx-trace-start-" + randomName())
+	f()
+	end := waitFor("vx-trace-end-" + randomName())
+	mu.Lock()
+	defer mu.Unlock()
+	for _, r := range records[start+1 : end] {
+		if strings.Contains(r.Path, "vx-trace-") || !(strings.HasPrefix(r.API, "s3.") || strings.HasPrefix(r.API, "admin.")) {
+			continue
+		}
+		calls++
+		if !readOnlyCall(r.API) {
+			mutations = append(mutations, r.API+" "+r.Path)
+		}
+	}
+	return mutations, calls
+}
+
+type traceRecord struct {
+	API  string `json:"api"`
+	Path string `json:"path"`
+}
+
+// readOnlyCall: S3 and admin API names that only read.
+func readOnlyCall(api string) bool {
+	name := api[strings.Index(api, ".")+1:]
+	for _, p := range []string{"Get", "List", "Head", "Info", "Stat", "Account", "Server", "Trace", "Health", "DataUsage", "Storage"} {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func randomName() string { return fmt.Sprintf("%x", time.Now().UnixNano()) }
