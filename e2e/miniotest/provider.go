@@ -18,6 +18,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/protobuf/types/known/emptypb"
+	"google.golang.org/protobuf/types/known/structpb"
 )
 
 // conn is the configured connection to one MinIO server: minio-go for S3
@@ -182,19 +183,28 @@ func (p *server) resourceType(typ, urn string) (*resourceType, error) {
 	return t, nil
 }
 
+// request finds the resource type of a call and unmarshals its property maps
+// (a nil struct is an empty map).
+func (p *server) request(typ, urn string, structs ...*structpb.Struct) (*resourceType, []resource.PropertyMap, error) {
+	t, err := p.resourceType(typ, urn)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]resource.PropertyMap, len(structs))
+	for i, st := range structs {
+		if out[i], err = plugin.UnmarshalProperties(st, keepAll); err != nil {
+			return nil, nil, err
+		}
+	}
+	return t, out, nil
+}
+
 func (p *server) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pulumirpc.CheckResponse, error) {
-	t, err := p.resourceType(req.GetType(), req.GetUrn())
+	t, props, err := p.request(req.GetType(), req.GetUrn(), req.GetNews(), req.GetOlds())
 	if err != nil {
 		return nil, err
 	}
-	news, err := plugin.UnmarshalProperties(req.GetNews(), keepAll)
-	if err != nil {
-		return nil, err
-	}
-	olds, err := plugin.UnmarshalProperties(req.GetOlds(), keepAll)
-	if err != nil {
-		return nil, err
-	}
+	news, olds := props[0], props[1]
 	var failures []*pulumirpc.CheckFailure
 	for _, problem := range t.check(news) {
 		property, _, _ := strings.Cut(problem, ":")
@@ -218,32 +228,25 @@ func (p *server) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pulumir
 			checked[key] = strProp(prefix + randomHex(4)[:7])
 		}
 	}
-	props, err := plugin.MarshalProperties(checked, keepAll)
+	result, err := plugin.MarshalProperties(checked, keepAll)
 	if err != nil {
 		return nil, err
 	}
-	return &pulumirpc.CheckResponse{Inputs: props, Failures: failures}, nil
+	return &pulumirpc.CheckResponse{Inputs: result, Failures: failures}, nil
 }
 
 func (p *server) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse, error) {
-	t, err := p.resourceType(req.GetType(), req.GetUrn())
-	if err != nil {
-		return nil, err
-	}
 	oldStruct := req.GetOldInputs()
 	if oldStruct == nil {
 		oldStruct = req.GetOlds()
 	}
-	olds, err := plugin.UnmarshalProperties(oldStruct, keepAll)
+	t, props, err := p.request(req.GetType(), req.GetUrn(), oldStruct, req.GetNews())
 	if err != nil {
 		return nil, err
 	}
+	olds, news := props[0], props[1]
 	for _, key := range t.computed { // an old state without inputs: its outputs minus computed values
 		delete(olds, resource.PropertyKey(key))
-	}
-	news, err := plugin.UnmarshalProperties(req.GetNews(), keepAll)
-	if err != nil {
-		return nil, err
 	}
 	changed := changedInputs(olds, news, req.GetIgnoreChanges())
 	var replaces []string
@@ -301,14 +304,11 @@ func (t *resourceType) outputs(inputs, computed resource.PropertyMap) resource.P
 }
 
 func (p *server) Create(ctx context.Context, req *pulumirpc.CreateRequest) (*pulumirpc.CreateResponse, error) {
-	t, err := p.resourceType(req.GetType(), req.GetUrn())
+	t, props, err := p.request(req.GetType(), req.GetUrn(), req.GetProperties())
 	if err != nil {
 		return nil, err
 	}
-	inputs, err := plugin.UnmarshalProperties(req.GetProperties(), keepAll)
-	if err != nil {
-		return nil, err
-	}
+	inputs := props[0]
 	id, computed := "", resource.PropertyMap{}
 	if req.GetPreview() {
 		for _, key := range t.computed {
@@ -325,22 +325,19 @@ func (p *server) Create(ctx context.Context, req *pulumirpc.CreateRequest) (*pul
 			return nil, fmt.Errorf("creating %s on MinIO %s: %w", req.GetUrn(), c.server, err)
 		}
 	}
-	props, err := plugin.MarshalProperties(t.outputs(inputs, computed), keepAll)
+	result, err := plugin.MarshalProperties(t.outputs(inputs, computed), keepAll)
 	if err != nil {
 		return nil, err
 	}
-	return &pulumirpc.CreateResponse{Id: id, Properties: props}, nil
+	return &pulumirpc.CreateResponse{Id: id, Properties: result}, nil
 }
 
 func (p *server) Read(ctx context.Context, req *pulumirpc.ReadRequest) (*pulumirpc.ReadResponse, error) {
-	t, err := p.resourceType(req.GetType(), req.GetUrn())
+	t, props, err := p.request(req.GetType(), req.GetUrn(), req.GetProperties())
 	if err != nil {
 		return nil, err
 	}
-	state, err := plugin.UnmarshalProperties(req.GetProperties(), keepAll)
-	if err != nil {
-		return nil, err
-	}
+	state := props[0]
 	c, err := p.connection()
 	if err != nil {
 		return nil, err
@@ -359,7 +356,7 @@ func (p *server) Read(ctx context.Context, req *pulumirpc.ReadRequest) (*pulumir
 			inputs[resource.PropertyKey(in.name)] = v
 		}
 	}
-	props, err := plugin.MarshalProperties(out, keepAll)
+	result, err := plugin.MarshalProperties(out, keepAll)
 	if err != nil {
 		return nil, err
 	}
@@ -367,22 +364,15 @@ func (p *server) Read(ctx context.Context, req *pulumirpc.ReadRequest) (*pulumir
 	if err != nil {
 		return nil, err
 	}
-	return &pulumirpc.ReadResponse{Id: req.GetId(), Properties: props, Inputs: inProps}, nil
+	return &pulumirpc.ReadResponse{Id: req.GetId(), Properties: result, Inputs: inProps}, nil
 }
 
 func (p *server) Update(ctx context.Context, req *pulumirpc.UpdateRequest) (*pulumirpc.UpdateResponse, error) {
-	t, err := p.resourceType(req.GetType(), req.GetUrn())
+	t, props, err := p.request(req.GetType(), req.GetUrn(), req.GetOlds(), req.GetNews())
 	if err != nil {
 		return nil, err
 	}
-	state, err := plugin.UnmarshalProperties(req.GetOlds(), keepAll)
-	if err != nil {
-		return nil, err
-	}
-	news, err := plugin.UnmarshalProperties(req.GetNews(), keepAll)
-	if err != nil {
-		return nil, err
-	}
+	state, news := props[0], props[1]
 	computed := resource.PropertyMap{}
 	if req.GetPreview() {
 		for _, key := range t.computed {
@@ -397,22 +387,19 @@ func (p *server) Update(ctx context.Context, req *pulumirpc.UpdateRequest) (*pul
 			return nil, fmt.Errorf("updating %s (id %s) on MinIO %s: %w", req.GetUrn(), req.GetId(), c.server, err)
 		}
 	}
-	props, err := plugin.MarshalProperties(t.outputs(news, computed), keepAll)
+	result, err := plugin.MarshalProperties(t.outputs(news, computed), keepAll)
 	if err != nil {
 		return nil, err
 	}
-	return &pulumirpc.UpdateResponse{Properties: props}, nil
+	return &pulumirpc.UpdateResponse{Properties: result}, nil
 }
 
 func (p *server) Delete(ctx context.Context, req *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
-	t, err := p.resourceType(req.GetType(), req.GetUrn())
+	t, props, err := p.request(req.GetType(), req.GetUrn(), req.GetProperties())
 	if err != nil {
 		return nil, err
 	}
-	state, err := plugin.UnmarshalProperties(req.GetProperties(), keepAll)
-	if err != nil {
-		return nil, err
-	}
+	state := props[0]
 	c, err := p.connection()
 	if err != nil {
 		return nil, err
