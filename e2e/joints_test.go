@@ -26,6 +26,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/virdx/vxplatform-infra/e2e/internal/policyjson"
 	"github.com/virdx/vxplatform-infra/e2e/jobrunner"
 	"github.com/virdx/vxplatform-infra/internal/localenv"
 	"github.com/virdx/vxplatform-infra/stacks"
@@ -273,22 +274,12 @@ func (h *harness) checkIdentitiesOnMinIO(ctx context.Context, t *testing.T, cfgs
 				continue
 			}
 			got, _ := json.Marshal(policy[0]["policyInfo"].(map[string]any)["Policy"])
-			if !sameJSON(string(got), want) {
+			if !policyjson.Equal(string(got), want) {
 				t.Errorf("policy %s on MinIO:\n  %s\nthe identity's document:\n  %s", id.Name, got, want)
 			}
 		}
 	}
 	t.Logf("%d central identities are MinIO users with exactly their own policy", n)
-}
-
-func sameJSON(a, b string) bool {
-	var x, y any
-	if json.Unmarshal([]byte(a), &x) != nil || json.Unmarshal([]byte(b), &y) != nil {
-		return false
-	}
-	ja, _ := json.Marshal(x)
-	jb, _ := json.Marshal(y)
-	return string(ja) == string(jb)
 }
 
 // startDatabases builds vxbackup, starts each environment's database from its

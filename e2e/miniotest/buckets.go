@@ -13,6 +13,8 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/lifecycle"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+
+	"github.com/virdx/vxplatform-infra/e2e/internal/policyjson"
 )
 
 func init() {
@@ -367,16 +369,11 @@ func readLifecycle(ctx context.Context, c *conn, id string, _ resource.PropertyM
 	return resource.PropertyMap{"bucket": strProp(id), "rules": resource.NewArrayProperty(rules)}, true, nil
 }
 
-// sameJSONOr returns recorded when it is the same JSON document as observed
-// (MinIO reformats policies), else observed.
+// sameJSONOr returns recorded when it is the same policy as observed (MinIO
+// reorders and reformats policies), else observed.
 func sameJSONOr(recorded, observed string) string {
-	var a, b any
-	if json.Unmarshal([]byte(recorded), &a) == nil && json.Unmarshal([]byte(observed), &b) == nil {
-		ja, _ := json.Marshal(a)
-		jb, _ := json.Marshal(b)
-		if string(ja) == string(jb) {
-			return recorded
-		}
+	if policyjson.Equal(recorded, observed) {
+		return recorded
 	}
 	return observed
 }
