@@ -156,8 +156,14 @@ func (h *harness) minioState(ctx context.Context) (map[string]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		b, _ := json.Marshal(info[0]["policyInfo"])
-		state["policy/"+name] = string(b)
+		pi, _ := info[0]["policyInfo"].(map[string]any)
+		doc, _ := json.Marshal(pi["Policy"])
+		canonical, err := policyjson.Canonical(string(doc))
+		if err != nil {
+			return nil, fmt.Errorf("policy %s: %w", name, err)
+		}
+		// The dates show a rewrite even of the same document.
+		state["policy/"+name] = fmt.Sprintf("created %v updated %v %s", pi["CreateDate"], pi["UpdateDate"], canonical)
 	}
 	return state, nil
 }

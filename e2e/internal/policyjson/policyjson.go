@@ -13,13 +13,19 @@ import (
 // actions and resources in an order of its own and turns a single condition
 // value into a list of one, so both are compared as sets.
 func Equal(a, b string) bool {
-	var x, y any
-	if json.Unmarshal([]byte(a), &x) != nil || json.Unmarshal([]byte(b), &y) != nil {
-		return false
+	ca, errA := Canonical(a)
+	cb, errB := Canonical(b)
+	return errA == nil && errB == nil && ca == cb
+}
+
+// Canonical is a document in one form for all its equal variants.
+func Canonical(doc string) (string, error) {
+	var v any
+	if err := json.Unmarshal([]byte(doc), &v); err != nil {
+		return "", err
 	}
-	ja, _ := json.Marshal(canonical(x, ""))
-	jb, _ := json.Marshal(canonical(y, ""))
-	return string(ja) == string(jb)
+	b, err := json.Marshal(canonical(v, ""))
+	return string(b), err
 }
 
 // setValued are the keys whose value is a set of strings, given as a list or as
