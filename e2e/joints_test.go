@@ -23,6 +23,7 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
+	"github.com/minio/minio-go/v7/pkg/lifecycle"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -238,6 +239,13 @@ func loadEnv(t *testing.T, stack string, cfg stacks.Config) stacks.Environment {
 	return env
 }
 
+func rulesOf(lc *lifecycle.Configuration) []lifecycle.Rule {
+	if lc == nil {
+		return nil
+	}
+	return lc.Rules
+}
+
 // checkIdentitiesOnMinIO: every central identity of the stacks is a user on
 // MinIO with exactly its own policy attached, whose document is the identity's.
 func (h *harness) checkIdentitiesOnMinIO(ctx context.Context, t *testing.T, cfgs map[string]stacks.Config) {
@@ -255,8 +263,12 @@ func (h *harness) checkIdentitiesOnMinIO(ctx context.Context, t *testing.T, cfgs
 			}
 			if b.RetentionDays > 0 {
 				lc, err := h.rootS3().GetBucketLifecycle(ctx, b.Name)
-				if err != nil || len(lc.Rules) != 1 || int(lc.Rules[0].Expiration.Days) != b.RetentionDays {
-					t.Errorf("bucket %s: lifecycle %+v (%v), want expiry after %d days", b.Name, lc, err, b.RetentionDays)
+				expires := false
+				for _, r := range rulesOf(lc) {
+					expires = expires || (r.ID == "expire-backups" && r.RuleFilter.Prefix == stacks.BackupObjectPrefix && int(r.Expiration.Days) == b.RetentionDays)
+				}
+				if err != nil || !expires {
+					t.Errorf("bucket %s: lifecycle %+v (%v), want dumps under %s expired after %d days", b.Name, lc, err, stacks.BackupObjectPrefix, b.RetentionDays)
 				}
 			}
 		}
@@ -546,16 +558,19 @@ var wantMatrix = map[string][]access{
 	"dataplatform-production-app":    {{bucket: "dataplatform-prod", read: true, write: true, delete: true}},
 	"dataplatform-production-viewer": {{bucket: "dataplatform-prod", read: true}},
 	"dataplatform-production-backup": {{bucket: "dataplatform-backups-production", prefix: "postgres/", write: true}},
-	"dataplatform-staging-app":       {{bucket: "dataplatform-prod", read: true}, {bucket: "dataplatform-dev", read: true, write: true, delete: true}},
-	"dataplatform-staging-viewer":    {{bucket: "dataplatform-prod", read: true}, {bucket: "dataplatform-dev", read: true}},
-	"dataplatform-staging-backup":    {{bucket: "dataplatform-backups-staging", prefix: "postgres/", write: true}},
-	"dataplatform-staging-restore":   {{bucket: "dataplatform-backups-production", prefix: "postgres/", read: true}},
-	"dataplatform-public-app":        {{bucket: "dataplatform-public", read: true, write: true, delete: true}},
-	"dataplatform-public-viewer":     {{bucket: "dataplatform-public", read: true}},
-	"dataplatform-public-backup":     {{bucket: "dataplatform-backups-public", prefix: "postgres/", write: true}},
-	"dataplatform-pr-123-app":        {{bucket: "dataplatform-public", read: true}},
-	"dataplatform-pr-123-viewer":     {{bucket: "dataplatform-public", read: true}},
-	"dataplatform-pr-123-restore":    {{bucket: "dataplatform-backups-public", prefix: "postgres/", read: true}},
+	// pgBackRest: read, write and delete its own repository (deletes only hide).
+	"dataplatform-production-archive": {{bucket: "dataplatform-backups-production", prefix: "pgbackrest/", read: true, write: true, delete: true}},
+	"dataplatform-staging-app":        {{bucket: "dataplatform-prod", read: true}, {bucket: "dataplatform-dev", read: true, write: true, delete: true}},
+	"dataplatform-staging-viewer":     {{bucket: "dataplatform-prod", read: true}, {bucket: "dataplatform-dev", read: true}},
+	"dataplatform-staging-backup":     {{bucket: "dataplatform-backups-staging", prefix: "postgres/", write: true}},
+	"dataplatform-staging-archive":    {{bucket: "dataplatform-backups-staging", prefix: "pgbackrest/", read: true, write: true, delete: true}},
+	"dataplatform-staging-restore":    {{bucket: "dataplatform-backups-production", prefix: "postgres/", read: true}},
+	"dataplatform-public-app":         {{bucket: "dataplatform-public", read: true, write: true, delete: true}},
+	"dataplatform-public-viewer":      {{bucket: "dataplatform-public", read: true}},
+	"dataplatform-public-backup":      {{bucket: "dataplatform-backups-public", prefix: "postgres/", write: true}},
+	"dataplatform-pr-123-app":         {{bucket: "dataplatform-public", read: true}},
+	"dataplatform-pr-123-viewer":      {{bucket: "dataplatform-public", read: true}},
+	"dataplatform-pr-123-restore":     {{bucket: "dataplatform-backups-public", prefix: "postgres/", read: true}},
 }
 
 var centralBuckets = []string{"dataplatform-prod", "dataplatform-dev", "dataplatform-public",
@@ -584,7 +599,7 @@ func allowed(identity, bucket, key, op string) bool {
 // refused exactly as the matrix says, on the MinIO the engine configured.
 func (h *harness) checkAccessMatrix(ctx context.Context, t *testing.T, cfgs map[string]stacks.Config) {
 	root := h.rootS3()
-	prefixes := []string{"data/", "postgres/"}
+	prefixes := []string{"data/", "postgres/", "pgbackrest/"}
 	probe := func(bucket, key string) {
 		if _, err := root.PutObject(ctx, bucket, key, strings.NewReader("probe"), 5, minio.PutObjectOptions{}); err != nil {
 			t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -34,12 +35,18 @@ func (r *Runner) StartDatabase(ctx context.Context, namespace, statefulSet, pgBi
 	if err != nil {
 		return nil, fmt.Errorf("StatefulSet %s/%s: %w", namespace, statefulSet, err)
 	}
-	spec := set.Spec.Template.Spec
-	if len(spec.Containers) != 1 {
-		return nil, fmt.Errorf("StatefulSet %s/%s: want one container, it has %d", namespace, statefulSet, len(spec.Containers))
+	// The database container is the one named postgres (a sidecar may run next to it).
+	var container *corev1.Container
+	for i, c := range set.Spec.Template.Spec.Containers {
+		if c.Name == "postgres" || len(set.Spec.Template.Spec.Containers) == 1 {
+			container = &set.Spec.Template.Spec.Containers[i]
+		}
 	}
-	res := &resolver{ctx: ctx, client: r.Client, namespace: namespace, pod: statefulSet + "-0", container: spec.Containers[0].Name}
-	env, err := res.environment(spec.Containers[0])
+	if container == nil {
+		return nil, fmt.Errorf("StatefulSet %s/%s: no container named postgres", namespace, statefulSet)
+	}
+	res := &resolver{ctx: ctx, client: r.Client, namespace: namespace, pod: statefulSet + "-0", container: container.Name}
+	env, err := res.environment(*container)
 	if err != nil {
 		return nil, err
 	}
