@@ -121,13 +121,17 @@ func TestEndToEnd(t *testing.T) {
 	step(t, "the policy pack blocks a public exposure of production", func(t *testing.T) {
 		h.checkExposureBlocked(ctx, t, cfgs["production"])
 	})
+
+	step(t, "no kubeconfig or MinIO credential of the run is left in the system temp directory", func(t *testing.T) {
+		h.checkNoCredentialsInSystemTemp(t)
+	})
 }
 
 // checkOutputs: the stack outputs of the real run equal those of the program under
 // mocks (whose image digests are the stand-in's too).
 func checkOutputs(t *testing.T, stack string, cfg stacks.Config, got auto.OutputMap) {
 	t.Helper()
-	want, err := programtest.StackOutputs(stack, cfg)
+	want, err := programtest.StackOutputs(stack, underMocks(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}

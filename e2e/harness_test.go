@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/restmapper"
 
 	"github.com/virdx/vxplatform-infra/internal/localenv"
+	"github.com/virdx/vxplatform-infra/internal/programtest"
 	"github.com/virdx/vxplatform-infra/program"
 	"github.com/virdx/vxplatform-infra/stacks"
 )
@@ -39,6 +40,10 @@ type harness struct {
 	mapper meta.RESTMapper
 	dir    string
 	log    *os.File
+	// started and server are what a leftover temporary file of this run would
+	// show: a time after the start, the control plane's address.
+	started time.Time
+	server  string
 	// The local test servers (scripts/test-servers.sh): the MinIO the engine
 	// configures through the minio test double, and PostgreSQL's programs.
 	minio localenv.MinIO
@@ -71,7 +76,7 @@ func newHarness(tb testing.TB) *harness {
 	if u, err := url.Parse(cfg.Host); err != nil || (u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost") {
 		tb.Fatalf("KUBECONFIG=%s points at %s: the e2e test only runs against the local control plane on 127.0.0.1", kubeconfig, cfg.Host)
 	}
-	h := &harness{tb: tb}
+	h := &harness{tb: tb, started: time.Now(), server: cfg.Host}
 	if h.minio, err = localenv.MinIOFromEnv(); err != nil {
 		tb.Fatal(err)
 	}
@@ -272,4 +277,11 @@ func (h *harness) namespaceActive(ctx context.Context, name string) (bool, error
 		return false, nil
 	}
 	return err == nil && ns.Status.Phase == corev1.NamespaceActive, err
+}
+
+// underMocks is cfg for the program under mocks (internal/programtest), whose
+// stand-in kubeconfig has contexts of its own: the context changes which cluster
+// the provider talks to, never what the program declares or outputs.
+func underMocks(cfg stacks.Config) stacks.Config {
+	return programtest.With(cfg, "kubeContext", programtest.KubeContexts[0])
 }

@@ -850,3 +850,37 @@ func readOnlyCall(api string) bool {
 }
 
 func randomName() string { return fmt.Sprintf("%x", time.Now().UnixNano()) }
+
+// checkNoCredentialsInSystemTemp: no file this run wrote into the system's
+// temporary directory (outside the harness's own directory, removed at the
+// end) holds the control plane's address or the MinIO root password, i.e. a
+// kubeconfig or a MinIO configuration.
+func (h *harness) checkNoCredentialsInSystemTemp(t *testing.T) {
+	tmp := os.TempDir()
+	entries, err := os.ReadDir(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	checked := 0
+	for _, e := range entries {
+		path := filepath.Join(tmp, e.Name())
+		info, err := e.Info()
+		if err != nil || !info.Mode().IsRegular() || info.ModTime().Before(h.started) || path == h.dir || info.Size() > 1<<20 {
+			continue
+		}
+		checked++
+		b, err := os.ReadFile(path)
+		if err != nil {
+			continue // another user's file
+		}
+		if strings.Contains(string(b), h.server) || strings.Contains(string(b), h.minio.RootPassword) {
+			left = append(left, path)
+		}
+	}
+	if len(left) > 0 {
+		t.Errorf("files with this run's credentials in %s: %s", tmp, strings.Join(left, ", "))
+	} else {
+		t.Logf("%d files written to %s since the start (by anyone): none holds this run's kubeconfig or MinIO password", checked, tmp)
+	}
+}
