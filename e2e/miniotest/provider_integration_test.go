@@ -44,21 +44,12 @@ func (s testServer) client(t *testing.T, key, secret string) *minio.Client {
 func configured(t *testing.T, s testServer) *server {
 	t.Helper()
 	p := newServer(s.mc, t.TempDir())
-	args := structOf(t, resource.PropertyMap{"minioServer": strProp(s.endpoint), "minioUser": strProp(s.user),
+	args := props(t, resource.PropertyMap{"minioServer": strProp(s.endpoint), "minioUser": strProp(s.user),
 		"minioPassword": resource.MakeSecret(strProp(s.password)), "minioSsl": boolProp(false)})
 	if _, err := p.Configure(context.Background(), &pulumirpc.ConfigureRequest{Args: args}); err != nil {
 		t.Fatal(err)
 	}
 	return p
-}
-
-func structOf(t *testing.T, m resource.PropertyMap) *structpb.Struct {
-	t.Helper()
-	s, err := plugin.MarshalProperties(m, keepAll)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
 }
 
 func mapOf(t *testing.T, s *structpb.Struct) resource.PropertyMap {
@@ -304,7 +295,7 @@ func runLifecycle(t *testing.T, p *server, s testServer, c lifecycleCase) {
 	urn := "urn:pulumi:test::data-platform::" + c.token + "::" + unique("r")
 	inputs := c.setup(t, s)
 	checked := check(t, p, urn, nil, inputs)
-	created, err := p.Create(ctx, &pulumirpc.CreateRequest{Urn: urn, Type: c.token, Properties: structOf(t, checked)})
+	created, err := p.Create(ctx, &pulumirpc.CreateRequest{Urn: urn, Type: c.token, Properties: props(t, checked)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,7 +303,7 @@ func runLifecycle(t *testing.T, p *server, s testServer, c lifecycleCase) {
 	deleted := false
 	t.Cleanup(func() {
 		if !deleted {
-			p.Delete(ctx, &pulumirpc.DeleteRequest{Urn: urn, Type: c.token, Id: id, Properties: structOf(t, state)})
+			p.Delete(ctx, &pulumirpc.DeleteRequest{Urn: urn, Type: c.token, Id: id, Properties: props(t, state)})
 		}
 	})
 	c.verify(t, s, id, state)
@@ -339,7 +330,7 @@ func runLifecycle(t *testing.T, p *server, s testServer, c lifecycleCase) {
 		if d.Changes != pulumirpc.DiffResponse_DIFF_SOME || len(d.Replaces) != 0 || !slices.Contains(d.Diffs, key) {
 			t.Fatalf("changing %s: diff %v, diffs %v, replaces %v; want an update in place", key, d.Changes, d.Diffs, d.Replaces)
 		}
-		updated, err := p.Update(ctx, &pulumirpc.UpdateRequest{Urn: urn, Type: c.token, Id: id, Olds: structOf(t, state), News: structOf(t, news)})
+		updated, err := p.Update(ctx, &pulumirpc.UpdateRequest{Urn: urn, Type: c.token, Id: id, Olds: props(t, state), News: props(t, news)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -347,7 +338,7 @@ func runLifecycle(t *testing.T, p *server, s testServer, c lifecycleCase) {
 		c.verify(t, s, id, state)
 	}
 
-	read, err := p.Read(ctx, &pulumirpc.ReadRequest{Urn: urn, Type: c.token, Id: id, Properties: structOf(t, state)})
+	read, err := p.Read(ctx, &pulumirpc.ReadRequest{Urn: urn, Type: c.token, Id: id, Properties: props(t, state)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -358,13 +349,13 @@ func runLifecycle(t *testing.T, p *server, s testServer, c lifecycleCase) {
 		t.Errorf("what the server holds differs from the inputs: %v (read %v)", d.Diffs, mapOf(t, read.Inputs))
 	}
 
-	if _, err := p.Delete(ctx, &pulumirpc.DeleteRequest{Urn: urn, Type: c.token, Id: id, Properties: structOf(t, state)}); err != nil {
+	if _, err := p.Delete(ctx, &pulumirpc.DeleteRequest{Urn: urn, Type: c.token, Id: id, Properties: props(t, state)}); err != nil {
 		t.Fatal(err)
 	}
 	deleted = true
 	c.gone(t, s, id, state)
 	if c.token != "minio:index/s3BucketVersioning:S3BucketVersioning" { // suspended, not gone
-		read, err = p.Read(ctx, &pulumirpc.ReadRequest{Urn: urn, Type: c.token, Id: id, Properties: structOf(t, state)})
+		read, err = p.Read(ctx, &pulumirpc.ReadRequest{Urn: urn, Type: c.token, Id: id, Properties: props(t, state)})
 		if err != nil || read.Id != "" {
 			t.Errorf("read after delete: id %q, %v; want not found", read.GetId(), err)
 		}
@@ -373,9 +364,9 @@ func runLifecycle(t *testing.T, p *server, s testServer, c lifecycleCase) {
 
 func check(t *testing.T, p *server, urn string, olds, news resource.PropertyMap) resource.PropertyMap {
 	t.Helper()
-	req := &pulumirpc.CheckRequest{Urn: urn, News: structOf(t, news)}
+	req := &pulumirpc.CheckRequest{Urn: urn, News: props(t, news)}
 	if olds != nil {
-		req.Olds = structOf(t, olds)
+		req.Olds = props(t, olds)
 	}
 	res, err := p.Check(context.Background(), req)
 	if err != nil {
@@ -389,7 +380,7 @@ func check(t *testing.T, p *server, urn string, olds, news resource.PropertyMap)
 
 func diff(t *testing.T, p *server, urn, token string, olds, news resource.PropertyMap) *pulumirpc.DiffResponse {
 	t.Helper()
-	res, err := p.Diff(context.Background(), &pulumirpc.DiffRequest{Urn: urn, Type: token, OldInputs: structOf(t, olds), Olds: structOf(t, olds), News: structOf(t, news)})
+	res, err := p.Diff(context.Background(), &pulumirpc.DiffRequest{Urn: urn, Type: token, OldInputs: props(t, olds), Olds: props(t, olds), News: props(t, news)})
 	if err != nil {
 		t.Fatal(err)
 	}
