@@ -77,12 +77,11 @@ func newHarness(tb testing.TB) *harness {
 		tb.Fatalf("KUBECONFIG=%s points at %s: the e2e test only runs against the local control plane on 127.0.0.1", kubeconfig, cfg.Host)
 	}
 	h := &harness{tb: tb, started: time.Now(), server: cfg.Host}
-	if h.minio, err = localenv.MinIOFromEnv(); err != nil {
+	servers, err := localenv.SharedServers()
+	if err != nil {
 		tb.Fatal(err)
 	}
-	if h.pgBin = os.Getenv("PGBIN"); h.pgBin == "" {
-		tb.Fatal(`PGBIN is not set: start the test servers with  eval "$(scripts/test-servers.sh start)"`)
-	}
+	h.minio, h.pgBin = *servers.MinIO, servers.Postgres.BinDir
 	if h.cs, err = kubernetes.NewForConfig(cfg); err != nil {
 		tb.Fatal(err)
 	}

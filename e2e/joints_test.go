@@ -72,11 +72,7 @@ func (h *harness) dirOrTemp() string {
 
 // mcJSON runs `mc --json ARGS` and returns its JSON lines.
 func (h *harness) mcJSON(ctx context.Context, args ...string) ([]map[string]any, error) {
-	mc := os.Getenv("MC")
-	if mc == "" {
-		return nil, fmt.Errorf(`MC is not set: eval "$(scripts/test-servers.sh start)"`)
-	}
-	cmd := exec.CommandContext(ctx, mc, append([]string{"--json", "--no-color"}, args...)...)
+	cmd := exec.CommandContext(ctx, h.minio.Client, append([]string{"--json", "--no-color"}, args...)...)
 	cmd.Env = h.mcEnv()
 	out, err := cmd.Output()
 	var lines []map[string]any
@@ -763,7 +759,7 @@ func (h *harness) traceMutations(ctx context.Context, t *testing.T, f func()) (m
 	t.Helper()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Getenv("MC"), "--json", "admin", "trace", "--all", "local")
+	cmd := exec.CommandContext(ctx, h.minio.Client, "--json", "admin", "trace", "--all", "local")
 	cmd.Env = h.mcEnv()
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

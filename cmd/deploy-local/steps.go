@@ -317,7 +317,7 @@ func (r *realSteps) startObjectStore(ctx context.Context, j job) error {
 		}
 		for _, line := range strings.Split(out, "\n") {
 			name, value, ok := strings.Cut(strings.TrimPrefix(line, "export "), "=")
-			if ok && strings.HasPrefix(name, "MINIO_") {
+			if ok && strings.HasPrefix(line, "export ") {
 				if err := os.Setenv(name, strings.Trim(value, "'")); err != nil {
 					return err
 				}

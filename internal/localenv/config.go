@@ -1,9 +1,7 @@
 package localenv
 
 import (
-	"fmt"
 	"os"
-	"strings"
 
 	"github.com/virdx/vxplatform-infra/internal/programtest"
 	"github.com/virdx/vxplatform-infra/stacks"
@@ -21,30 +19,15 @@ func StorageClass() string {
 	return "local"
 }
 
-// MinIO is the local test MinIO that scripts/test-servers.sh starts: the stacks'
-// central MinIO, to which the minio test double (e2e/miniotest) applies the
-// program's buckets and identities.
-type MinIO struct {
-	Endpoint     string // host:port
-	RootUser     string
-	RootPassword string
-}
-
-// MinIOFromEnv reads the variables `eval "$(scripts/test-servers.sh start)"`
-// exports, and names the missing ones.
-// TODO(joints): use internal/localenv/servers.go (backup worktree) once on main.
+// MinIOFromEnv is the shared test MinIO (SharedServers): the stacks' central
+// MinIO, to which the minio test double (e2e/miniotest) applies the program's
+// buckets and identities.
 func MinIOFromEnv() (MinIO, error) {
-	m := MinIO{Endpoint: os.Getenv("MINIO_ENDPOINT"), RootUser: os.Getenv("MINIO_ROOT_USER"), RootPassword: os.Getenv("MINIO_ROOT_PASSWORD")}
-	var missing []string
-	for _, v := range [][2]string{{"MINIO_ENDPOINT", m.Endpoint}, {"MINIO_ROOT_USER", m.RootUser}, {"MINIO_ROOT_PASSWORD", m.RootPassword}} {
-		if v[1] == "" {
-			missing = append(missing, v[0])
-		}
+	s, err := SharedServers(MinIOServer)
+	if err != nil {
+		return MinIO{}, err
 	}
-	if len(missing) > 0 {
-		return MinIO{}, fmt.Errorf("the local test MinIO is not known (%s not set): start it with  eval \"$(scripts/test-servers.sh start)\"", strings.Join(missing, ", "))
-	}
-	return m, nil
+	return *s.MinIO, nil
 }
 
 // Config is a valid config for stack (the one the program's own tests use),

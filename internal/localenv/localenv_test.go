@@ -95,7 +95,7 @@ func TestMinIOFromEnvNamesWhatIsMissing(t *testing.T) {
 	t.Setenv("MINIO_ROOT_USER", "")
 	t.Setenv("MINIO_ROOT_PASSWORD", "")
 	_, err := MinIOFromEnv()
-	if err == nil || !strings.Contains(err.Error(), "MINIO_ROOT_PASSWORD") || !strings.Contains(err.Error(), "MINIO_ROOT_USER") || !strings.Contains(err.Error(), "scripts/test-servers.sh") {
+	if err == nil || !strings.Contains(err.Error(), "MINIO_ROOT_PASSWORD") || !strings.Contains(err.Error(), "MINIO_ROOT_USER") || !strings.Contains(err.Error(), "scripts/test-servers.sh start") {
 		t.Errorf("got %v", err)
 	}
 }
