@@ -81,28 +81,23 @@ func appendFile(path, text string) error {
 func runPreview(ctx context.Context, args []string) error {
 	f := newStackFlags("preview")
 	f.fs.IntVar(&f.commentPR, "comment-pr", 0, "pull request to comment on")
-	if err := f.parse(args); err != nil {
-		return err
-	}
-	cfg, err := stackops.ConfigFromEnv(os.Environ())
-	if err != nil {
-		return err
-	}
-	w, err := f.workspace()
-	if err != nil {
-		return err
-	}
-	r, err := w.Preview(ctx, f.stack, stackops.PreviewOptions{Config: cfg})
-	if rerr := f.report(ctx, r, err); rerr != nil && err == nil {
-		return rerr
-	}
-	return err
+	return f.runReported(ctx, args, func(w *stackops.Workspace, cfg map[string]string) (stackops.Report, error) {
+		return w.Preview(ctx, f.stack, stackops.PreviewOptions{Config: cfg})
+	})
 }
 
 func runUp(ctx context.Context, args []string) error {
 	f := newStackFlags("up")
 	f.fs.IntVar(&f.commentPR, "comment-pr", 0, "pull request to comment on (its preview's URL and outputs)")
 	create := f.fs.Bool("create", false, "create the stack if it does not exist (previews of pull requests)")
+	return f.runReported(ctx, args, func(w *stackops.Workspace, cfg map[string]string) (stackops.Report, error) {
+		return w.Up(ctx, f.stack, *create, cfg)
+	})
+}
+
+// runReported parses the flags, reads VX_CONFIG_<key>, runs op and reports its
+// result (also when it failed: the comment shows the failure).
+func (f *stackFlags) runReported(ctx context.Context, args []string, op func(*stackops.Workspace, map[string]string) (stackops.Report, error)) error {
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -114,7 +109,7 @@ func runUp(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	r, err := w.Up(ctx, f.stack, *create, cfg)
+	r, err := op(w, cfg)
 	if rerr := f.report(ctx, r, err); rerr != nil && err == nil {
 		return rerr
 	}
