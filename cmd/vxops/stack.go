@@ -150,6 +150,12 @@ func runDrift(ctx context.Context, args []string) error {
 	}
 	if len(r.Changes) > 0 {
 		fmt.Fprintf(os.Stderr, "DRIFT: stack %s differs from its program in %d resource(s):\n%s\n", f.stack, len(r.Changes), indent(stackops.Text(r)))
+		if os.Getenv("GITHUB_ACTIONS") == "true" {
+			// One annotation per resource: they show on the run's page and in its notification.
+			for _, line := range strings.Split(stackops.Text(r), "\n") {
+				fmt.Printf("::error title=drift in %s::%s\n", f.stack, line)
+			}
+		}
 		return errDrift
 	}
 	if err != nil {
