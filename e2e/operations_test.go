@@ -15,10 +15,14 @@ import (
 	"testing"
 	"time"
 
+	authenticationv1 "k8s.io/api/authentication/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/virdx/vxplatform-infra/internal/ghapi/ghapitest"
 	"github.com/virdx/vxplatform-infra/internal/localenv"
@@ -360,4 +364,85 @@ func (h *harness) checkDriftScript(ctx context.Context, t *testing.T) {
 	if r := h.runScript(t, nil, "drift.sh", "production"); r.exit != 0 {
 		t.Fatalf("drift.sh production after the edit was undone: %s", r)
 	}
+}
+
+// checkReadOnlyPreview: the pull request job previews production with the
+// identity of production-readonly (get, list and watch only): the preview
+// succeeds and proposes nothing, and the same identity cannot deploy.
+func (h *harness) checkReadOnlyPreview(ctx context.Context, t *testing.T, cfg stacks.Config) {
+	kubeconfig := h.readOnlyKubeconfig(ctx, t)
+	ro := map[string]string{"KUBECONFIG": kubeconfig}
+	r := h.runScript(t, ro, "preview.sh", "production")
+	if r.exit != 0 {
+		t.Fatalf("preview.sh production with a read-only identity: %s", r)
+	}
+	if !strings.Contains(r.stdout, "No resource changes.") {
+		t.Errorf("the read-only preview of production proposes changes:\n%s", r.stdout)
+	}
+	// The same identity cannot change anything: an up with a changed tag is refused.
+	ro["VX_CONFIG_apiTag"] = "v9.9.9"
+	r = h.runScript(t, ro, "deploy.sh", "production")
+	if r.exit == 0 || !strings.Contains(r.stderr+r.stdout, "forbidden") {
+		t.Errorf("deploy.sh production with the read-only identity: want it refused (forbidden), got %s", r)
+	}
+	// Put production's config back as the harness deployed it.
+	h.stack(t, "production", cfg, nil)
+}
+
+// readOnlyKubeconfig makes a ServiceAccount that may only get, list and watch
+// the kinds the platform creates, and a kubeconfig (context vx-local, as the
+// stacks' kubeContext) that authenticates as it with a short-lived token.
+func (h *harness) readOnlyKubeconfig(ctx context.Context, t *testing.T) string {
+	t.Helper()
+	const name, ns = "vx-ci-readonly", "kube-system"
+	role := &rbacv1.ClusterRole{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Rules: []rbacv1.PolicyRule{{
+			APIGroups: []string{"", "apps", "batch", "networking.k8s.io", "policy"},
+			Resources: []string{"*"},
+			Verbs:     []string{"get", "list", "watch"},
+		}},
+	}
+	binding := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: name},
+		Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: name, Namespace: ns}},
+	}
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
+	if _, err := h.cs.RbacV1().ClusterRoles().Create(ctx, role, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.cs.RbacV1().ClusterRoleBindings().Create(ctx, binding, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.cs.CoreV1().ServiceAccounts(ns).Create(ctx, sa, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx := context.Background()
+		_ = h.cs.RbacV1().ClusterRoleBindings().Delete(ctx, name, metav1.DeleteOptions{})
+		_ = h.cs.RbacV1().ClusterRoles().Delete(ctx, name, metav1.DeleteOptions{})
+		_ = h.cs.CoreV1().ServiceAccounts(ns).Delete(ctx, name, metav1.DeleteOptions{})
+	})
+	expiry := int64(3600)
+	tok, err := h.cs.CoreV1().ServiceAccounts(ns).CreateToken(ctx, name,
+		&authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: &expiry}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := clientcmd.LoadFromFile(h.env.Kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cluster := admin.Clusters[admin.Contexts[localenv.KubeContext].Cluster]
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["vx-local"] = cluster
+	cfg.AuthInfos[name] = &clientcmdapi.AuthInfo{Token: tok.Status.Token}
+	cfg.Contexts[localenv.KubeContext] = &clientcmdapi.Context{Cluster: "vx-local", AuthInfo: name}
+	cfg.CurrentContext = localenv.KubeContext
+	path := filepath.Join(h.dir, "readonly.kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
