@@ -90,7 +90,7 @@ func TestEndToEnd(t *testing.T) {
 		h.checkExposureBlocked(ctx, t, cfgs["production"])
 	})
 
-	step(t, "operations: the preview-environment script deploys pr-200 and comments its URL and outputs", func(t *testing.T) { h.checkPreviewEnvironmentScript(ctx, t) })
+	step(t, "operations: the preview-environment script deploys pr-200 and comments its outputs", func(t *testing.T) { h.checkPreviewEnvironmentScript(ctx, t) })
 	step(t, "operations: the sweeper names previews of closed pull requests, the destroy script removes pr-200", func(t *testing.T) { h.checkSweepAndDestroyScripts(ctx, t) })
 	step(t, "operations: the restore-staging script runs the restore Job and reports it", func(t *testing.T) { h.checkRestoreStagingScript(ctx, t) })
 	step(t, "operations: a read-only identity previews production and cannot deploy it", func(t *testing.T) { h.checkReadOnlyPreview(ctx, t, cfgs["production"]) })

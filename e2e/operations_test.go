@@ -26,7 +26,6 @@ import (
 
 	"github.com/virdx/vxplatform-infra/internal/ghapi/ghapitest"
 	"github.com/virdx/vxplatform-infra/internal/localenv"
-	"github.com/virdx/vxplatform-infra/internal/programtest"
 	"github.com/virdx/vxplatform-infra/internal/stackops"
 	"github.com/virdx/vxplatform-infra/internal/sweep"
 	"github.com/virdx/vxplatform-infra/stacks"
@@ -121,14 +120,16 @@ func fakeGitHub(t *testing.T, states map[int]string) (*ghapitest.Fake, map[strin
 
 // checkPreviewEnvironmentScript: the pull request job's script installs the
 // pinned plugins (all present: nothing is downloaded), creates pr-200 with the
-// config the job's environment supplies, and comments its URL and outputs.
+// config the job's environment supplies, and comments its outputs.
 func (h *harness) checkPreviewEnvironmentScript(ctx context.Context, t *testing.T) {
 	stack := fmt.Sprintf("pr-%d", opsPreview)
 	if r := h.runScript(t, nil, "install-plugins.sh"); r.exit != 0 {
 		t.Fatalf("install-plugins.sh: the pinned plugins are not the ones installed: %s", r)
 	}
 	gh, ghEnv := fakeGitHub(t, map[int]string{opsPreview: "open"})
-	cfg := programtest.With(localenv.Config(stack), "ingress", "true")
+	// Ingress off: the local plane has no ingress controller to give one an
+	// address (the comment's URL line is tested in internal/stackops).
+	cfg := localenv.Config(stack)
 	env := configEnv(cfg)
 	for k, v := range ghEnv {
 		env[k] = v
@@ -148,8 +149,10 @@ func (h *harness) checkPreviewEnvironmentScript(ctx context.Context, t *testing.
 	if len(comments) != 1 {
 		t.Fatalf("pull request #%d has %d comments, want one from the preview job: %q", opsPreview, len(comments), comments)
 	}
-	wantURL := "https://" + stack + ".previews.data.virdx.dev"
-	for _, want := range []string{stackops.Marker(stack), "Preview URL: " + wantURL, "| `namespace` | `" + loaded.Namespace + "` |",
+	if strings.Contains(comments[0], "Preview URL") {
+		t.Errorf("the comment names a URL, but the preview has no ingress:\n%s", comments[0])
+	}
+	for _, want := range []string{stackops.Marker(stack), "| `namespace` | `" + loaded.Namespace + "` |",
 		"| `frontendService` | `" + loaded.ResourceName("frontend") + "` |"} {
 		if !strings.Contains(comments[0], want) {
 			t.Errorf("the comment lacks %q:\n%s", want, comments[0])
@@ -376,8 +379,13 @@ func (h *harness) checkReadOnlyPreview(ctx context.Context, t *testing.T, cfg st
 	if r.exit != 0 {
 		t.Fatalf("preview.sh production with a read-only identity: %s", r)
 	}
-	if !strings.Contains(r.stdout, "No resource changes.") {
-		t.Errorf("the read-only preview of production proposes changes:\n%s", r.stdout)
+	// The Kubernetes provider keeps the kubeconfig it ran with in its state: the
+	// one change a preview with another identity shows is that, and nothing in
+	// the cluster.
+	const onlyChange = "1 resource change(s):"
+	const providerLine = "| update | `pulumi:providers:kubernetes` | `data-platform-kubernetes` | kubeconfig |"
+	if !strings.Contains(r.stdout, onlyChange) || !strings.Contains(r.stdout, providerLine) {
+		t.Errorf("the read-only preview of production proposes more than the provider's own identity (%q):\n%s", providerLine, r.stdout)
 	}
 	// The same identity cannot change anything: an up with a changed tag is refused.
 	ro["VX_CONFIG_apiTag"] = "v9.9.9"
@@ -385,8 +393,11 @@ func (h *harness) checkReadOnlyPreview(ctx context.Context, t *testing.T, cfg st
 	if r.exit == 0 || !strings.Contains(r.stderr+r.stdout, "forbidden") {
 		t.Errorf("deploy.sh production with the read-only identity: want it refused (forbidden), got %s", r)
 	}
-	// Put production's config back as the harness deployed it.
-	h.stack(t, "production", cfg, nil)
+	// The refused up still recorded the read-only kubeconfig as the provider's
+	// (the Kubernetes provider keeps the kubeconfig it ran with in its state, and
+	// a refresh uses it): an up with the deploy identity and the harness's config
+	// puts production back.
+	h.up(t, "production", cfg)
 }
 
 // readOnlyKubeconfig makes a ServiceAccount that may only get, list and watch
