@@ -10,12 +10,6 @@ import (
 	"github.com/virdx/vxplatform-infra/stacks"
 )
 
-// Keys of every object-store credentials Secret.
-const (
-	CredentialsKeyAccessKey = "accessKeyId"
-	CredentialsKeySecretKey = "secretAccessKey"
-)
-
 const (
 	backupCommand = "vxbackup"
 	// backupUID is the non-root user of the backup image.
@@ -27,10 +21,10 @@ type BackupJobArgs struct {
 	Env            stacks.Environment
 	Image          pulumi.StringInput
 	PostgresSecret pulumi.StringInput
-	// BackupCredentials and RestoreCredentials name the Secrets of the backup and
-	// restore identities; each is needed only when that job exists.
-	BackupCredentials  pulumi.StringInput
-	RestoreCredentials pulumi.StringInput
+	// BackupAccessSecret and RestoreAccessSecret name the storage access Secrets
+	// of the backup and restore identities; each is needed only when that job exists.
+	BackupAccessSecret  pulumi.StringInput
+	RestoreAccessSecret pulumi.StringInput
 	// Database is what the jobs wait for.
 	Database pulumi.Resource
 }
@@ -56,7 +50,10 @@ func NewBackupJob(ctx *pulumi.Context, name string, args *BackupJobArgs, opts ..
 	env := args.Env
 	childOpts := []pulumi.ResourceOption{pulumi.Parent(component), pulumi.DependsOn([]pulumi.Resource{args.Database})}
 	if env.Backup.Enabled {
-		backup := jobTemplate(env, args, partBackup, "dump", env.Backup.Bucket, env.Backup.Prefix, args.BackupCredentials, string(env.Kind))
+		backup := jobTemplate(env, args, jobRun{
+			Part: partBackup, Verb: "dump", Environment: env.Backup.Environment,
+			Bucket: env.Backup.Bucket, Prefix: env.Backup.Prefix, AccessSecret: args.BackupAccessSecret,
+		})
 		cron, err := batchv1.NewCronJob(ctx, name+"-backup", &batchv1.CronJobArgs{
 			Metadata: objectMeta(env, "backup", partBackup),
 			Spec:     cronSpec(env.Backup.Schedule, false, backup),
@@ -67,7 +64,10 @@ func NewBackupJob(ctx *pulumi.Context, name string, args *BackupJobArgs, opts ..
 		component.BackupCronJob = cron.Metadata.Name().Elem()
 	}
 	if src := env.Backup.RestoreFrom; src != nil {
-		restore := jobTemplate(env, args, partRestore, "restore", src.Bucket, src.Prefix, args.RestoreCredentials, src.Environment)
+		restore := jobTemplate(env, args, jobRun{
+			Part: partRestore, Verb: "restore", Environment: src.Environment,
+			Bucket: src.Bucket, Prefix: src.Prefix, AccessSecret: args.RestoreAccessSecret,
+		})
 		objectName := "restore-from-" + src.Environment
 		if src.OnCreate {
 			job, err := batchv1.NewJob(ctx, name+"-restore", &batchv1.JobArgs{
@@ -113,22 +113,37 @@ func cronSpec(schedule string, suspended bool, job *batchv1.JobTemplateSpecArgs)
 	}
 }
 
+// jobRun is one run of the backup tool: what it does and which backups it touches.
+type jobRun struct {
+	// Part names the container and the app.kubernetes.io/name of its pods.
+	Part string
+	// Verb is the vxbackup command: dump or restore.
+	Verb string
+	// Environment is the environment whose backups the run writes or reads.
+	Environment string
+	// Bucket and Prefix are where those backups are.
+	Bucket string
+	Prefix string
+	// AccessSecret is the storage access Secret of the identity the run uses.
+	AccessSecret pulumi.StringInput
+}
+
 // jobTemplate is one run of the backup tool against this environment's database.
-func jobTemplate(env stacks.Environment, args *BackupJobArgs, part, verb, bucket, prefix string, credentials pulumi.StringInput, sourceEnvironment string) *batchv1.JobTemplateSpecArgs {
+func jobTemplate(env stacks.Environment, args *BackupJobArgs, run jobRun) *batchv1.JobTemplateSpecArgs {
 	pg := args.PostgresSecret
 	container := containerSpec{
-		Name:    part,
+		Name:    run.Part,
 		Image:   args.Image,
 		Command: []string{backupCommand},
-		Args:    []string{verb},
+		Args:    []string{run.Verb},
 		Env: corev1.EnvVarArray{
-			plainEnv(backupenv.Environment, sourceEnvironment),
+			plainEnv(backupenv.Environment, run.Environment),
 			plainEnv(backupenv.S3Endpoint, env.Storage.Central.HostPort),
 			plainEnv(backupenv.S3UseTLS, boolString(env.Storage.Central.UseTLS)),
-			plainEnv(backupenv.S3Bucket, bucket),
-			plainEnv(backupenv.S3Prefix, prefix),
-			secretEnv(backupenv.S3AccessKey, credentials, CredentialsKeyAccessKey),
-			secretEnv(backupenv.S3SecretKey, credentials, CredentialsKeySecretKey),
+			plainEnv(backupenv.S3Bucket, run.Bucket),
+			plainEnv(backupenv.S3Prefix, run.Prefix),
+			secretEnv(backupenv.S3AccessKey, run.AccessSecret, StorageAccessKeyID),
+			secretEnv(backupenv.S3SecretKey, run.AccessSecret, StorageAccessSecretKey),
 			secretEnv(backupenv.PGHost, pg, PostgresKeyHost),
 			secretEnv(backupenv.PGPort, pg, PostgresKeyPort),
 			secretEnv(backupenv.PGDatabase, pg, PostgresKeyDatabase),
@@ -139,15 +154,15 @@ func jobTemplate(env stacks.Environment, args *BackupJobArgs, part, verb, bucket
 		WritablePaths: []string{"/tmp"},
 	}
 	return &batchv1.JobTemplateSpecArgs{
-		Metadata: &metav1.ObjectMetaArgs{Labels: objectLabels(env, part)},
+		Metadata: &metav1.ObjectMetaArgs{Labels: objectLabels(env, run.Part)},
 		Spec: &batchv1.JobSpecArgs{
 			// No TTL: a finished restore Job that vanished would be recreated by the
 			// next refresh and restore over live data. CronJob history limits prune.
 			BackoffLimit:          pulumi.Int(1),
 			ActiveDeadlineSeconds: pulumi.Int(6 * 3600),
 			Template: &corev1.PodTemplateSpecArgs{
-				Metadata: &metav1.ObjectMetaArgs{Labels: objectLabels(env, part)},
-				Spec:     podSpec(backupUID, "Never", nil, container),
+				Metadata: &metav1.ObjectMetaArgs{Labels: objectLabels(env, run.Part)},
+				Spec:     podSpec(podArgs{RunAsUser: backupUID, Restart: restartNever, Containers: []containerSpec{container}}),
 			},
 		},
 	}

@@ -21,8 +21,8 @@ type Bucket struct {
 	pulumi.ResourceState
 
 	BucketNames pulumi.StringArrayOutput `pulumi:"bucketNames"`
-	// CredentialSecrets maps an identity's purpose to its Secret's name.
-	CredentialSecrets pulumi.StringMapOutput `pulumi:"credentialSecrets"`
+	// AccessSecrets maps an identity's purpose to the name of its storage access Secret.
+	AccessSecrets pulumi.StringMapOutput `pulumi:"accessSecrets"`
 }
 
 // NewBucket creates an environment's buckets and identities on the central store.
@@ -55,10 +55,10 @@ func NewBucket(ctx *pulumi.Context, name string, args *BucketArgs, opts ...pulum
 		secrets[string(id.Purpose)] = secretName
 	}
 	component.BucketNames = names.ToStringArrayOutput()
-	component.CredentialSecrets = secrets.ToStringMapOutput()
+	component.AccessSecrets = secrets.ToStringMapOutput()
 	if err := ctx.RegisterResourceOutputs(component, pulumi.Map{
-		"bucketNames":       component.BucketNames,
-		"credentialSecrets": component.CredentialSecrets,
+		"bucketNames":   component.BucketNames,
+		"accessSecrets": component.AccessSecrets,
 	}); err != nil {
 		return nil, err
 	}
@@ -89,12 +89,26 @@ func newOwnedBucket(ctx *pulumi.Context, name string, owned stacks.OwnedBucket, 
 	if owned.RetentionDays > 0 {
 		if _, err := minio.NewIlmPolicy(ctx, name, &minio.IlmPolicyArgs{
 			Bucket: bucket.Bucket,
-			Rules: minio.IlmPolicyRuleArray{minio.IlmPolicyRuleArgs{
-				Id:                              pulumi.String("expire-backups"),
-				Expiration:                      pulumi.StringPtr(fmt.Sprintf("%dd", owned.RetentionDays)),
-				NoncurrentVersionExpirationDays: pulumi.IntPtr(owned.RetentionDays),
-				Status:                          pulumi.StringPtr("Enabled"),
-			}},
+			Rules: minio.IlmPolicyRuleArray{
+				// Dumps only: pgBackRest writes archive.info and backup.info once
+				// and expires its own backups and WAL by age; an expiry of its
+				// current objects would break the repository.
+				minio.IlmPolicyRuleArgs{
+					Id:                              pulumi.String("expire-backups"),
+					Filter:                          pulumi.StringPtr(stacks.BackupObjectPrefix),
+					Expiration:                      pulumi.StringPtr(fmt.Sprintf("%dd", owned.RetentionDays)),
+					NoncurrentVersionExpirationDays: pulumi.IntPtr(owned.RetentionDays),
+					Status:                          pulumi.StringPtr("Enabled"),
+				},
+				// What pgBackRest expired, or a stolen key deleted, stays as a
+				// non-current version for the retention period.
+				minio.IlmPolicyRuleArgs{
+					Id:                              pulumi.String("expire-archive-history"),
+					Filter:                          pulumi.StringPtr(stacks.ArchiveObjectPrefix),
+					NoncurrentVersionExpirationDays: pulumi.IntPtr(owned.RetentionDays),
+					Status:                          pulumi.StringPtr("Enabled"),
+				},
+			},
 		}, parent); err != nil {
 			return nil, err
 		}
@@ -103,7 +117,7 @@ func newOwnedBucket(ctx *pulumi.Context, name string, owned stacks.OwnedBucket, 
 }
 
 // newCentralIdentity creates a user with exactly its grants and returns the name of
-// the Secret that carries its keys.
+// its storage access Secret.
 func newCentralIdentity(ctx *pulumi.Context, name string, env stacks.Environment, id stacks.Identity, opts ...pulumi.ResourceOption) (pulumi.StringOutput, error) {
 	document, err := id.PolicyJSON()
 	if err != nil {
@@ -133,7 +147,7 @@ func newCentralIdentity(ctx *pulumi.Context, name string, env stacks.Environment
 	}, opts...); err != nil {
 		return pulumi.StringOutput{}, err
 	}
-	secret, err := newCredentialsSecret(ctx, name+"-credentials", env, id, user.Name, secretKey.Result, opts...)
+	secret, err := newStorageAccessSecret(ctx, name+"-credentials", env, id, user.Name, secretKey.Result, opts...)
 	if err != nil {
 		return pulumi.StringOutput{}, err
 	}

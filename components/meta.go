@@ -1,11 +1,9 @@
 // Package components holds the data platform's Pulumi component resources, one per
 // file. Each takes plain values decided by package stacks and never asks which kind
-// of environment it is in.
+// of environment it is in (kind_test.go fails if one does).
 package components
 
 import (
-	"strconv"
-
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -37,8 +35,8 @@ func objectLabels(env stacks.Environment, part string) pulumi.StringMap {
 	labels["app.kubernetes.io/component"] = pulumi.String(part)
 	labels["app.kubernetes.io/part-of"] = pulumi.String("data-platform")
 	labels["app.kubernetes.io/managed-by"] = pulumi.String("pulumi")
-	if env.PRNumber > 0 {
-		labels[labelPullRequest] = pulumi.String(strconv.Itoa(env.PRNumber))
+	if env.PullRequest != "" {
+		labels[labelPullRequest] = pulumi.String(env.PullRequest)
 	}
 	return labels
 }

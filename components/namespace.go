@@ -33,8 +33,7 @@ func NewNamespace(ctx *pulumi.Context, name string, args *NamespaceArgs, opts ..
 	env := args.Env
 	parent := pulumi.Parent(component)
 	nsOpts := []pulumi.ResourceOption{parent}
-	if env.Sensitive {
-		// Deleting a patient-data namespace deletes its database volume.
+	if env.ProtectNamespace {
 		nsOpts = append(nsOpts, pulumi.Protect(true))
 	}
 	ns, err := corev1.NewNamespace(ctx, name, &corev1.NamespaceArgs{
@@ -114,19 +113,11 @@ func NewNamespace(ctx *pulumi.Context, name string, args *NamespaceArgs, opts ..
 }
 
 func namespaceLabels(env stacks.Environment) pulumi.StringMap {
-	sensitivity := "none"
-	if env.Sensitive {
-		sensitivity = "patient-data"
-	}
-	kind := env.Kind
-	if kind == stacks.KindPreview {
-		kind = stacks.KindPreviews
-	}
 	return pulumi.StringMap{
 		"app.kubernetes.io/part-of":          pulumi.String("data-platform"),
 		"app.kubernetes.io/managed-by":       pulumi.String("pulumi"),
-		labelKind:                            pulumi.String(string(kind)),
-		labelSensitivity:                     pulumi.String(sensitivity),
+		labelKind:                            pulumi.String(env.NamespaceClass.OwnerKind),
+		labelSensitivity:                     pulumi.String(env.NamespaceClass.Sensitivity),
 		"pod-security.kubernetes.io/enforce": pulumi.String("restricted"),
 	}
 }

@@ -35,8 +35,8 @@ type ObjectStore struct {
 
 	// Endpoint is host:port of the store inside the cluster.
 	Endpoint pulumi.StringOutput `pulumi:"endpoint"`
-	// CredentialSecrets maps an identity's purpose to its Secret's name.
-	CredentialSecrets pulumi.StringMapOutput `pulumi:"credentialSecrets"`
+	// AccessSecrets maps an identity's purpose to the name of its storage access Secret.
+	AccessSecrets pulumi.StringMapOutput `pulumi:"accessSecrets"`
 }
 
 // NewObjectStore creates a preview's in-cluster object store.
@@ -50,7 +50,7 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 	serviceName := env.ResourceName(partObjectStore)
 	endpoint := fmt.Sprintf("%s.%s.svc:%d", serviceName, env.Namespace, objectStorePort)
 
-	root, err := newRootCredentials(ctx, name, env, parent)
+	root, err := newRootAccessSecret(ctx, name, env, parent)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +72,7 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 		if err != nil {
 			return nil, err
 		}
-		secret, err := newCredentialsSecret(ctx, name+"-"+string(id.Purpose), env, id, pulumi.String(id.Name), key.Result, parent)
+		secret, err := newStorageAccessSecret(ctx, name+"-"+string(id.Purpose), env, id, pulumi.String(id.Name), key.Result, parent)
 		if err != nil {
 			return nil, err
 		}
@@ -110,9 +110,14 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 	if err != nil {
 		return nil, err
 	}
-	initPod := podSpec(nonRootUser, "OnFailure", corev1.VolumeArray{corev1.VolumeArgs{
-		Name: pulumi.String("policies"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: policyMap.Metadata.Name().Elem()},
-	}}, bucketInitContainer(env, args.ToolImage, endpoint, root, identities, secrets))
+	initPod := podSpec(podArgs{
+		RunAsUser: nonRootUser,
+		Restart:   restartOnFailure,
+		Volumes: corev1.VolumeArray{corev1.VolumeArgs{
+			Name: pulumi.String("policies"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: policyMap.Metadata.Name().Elem()},
+		}},
+		Containers: []containerSpec{bucketInitContainer(env, args.ToolImage, endpoint, root, identities, secrets)},
+	})
 	if _, err := batchv1.NewJob(ctx, name+"-init", &batchv1.JobArgs{
 		Metadata: objectMeta(env, partBucketInit, partBucketInit),
 		Spec: &batchv1.JobSpecArgs{
@@ -127,18 +132,19 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 		return nil, err
 	}
 	component.Endpoint = pulumi.String(endpoint).ToStringOutput()
-	component.CredentialSecrets = secrets.ToStringMapOutput()
+	component.AccessSecrets = secrets.ToStringMapOutput()
 	if err := ctx.RegisterResourceOutputs(component, pulumi.Map{
-		"endpoint":          component.Endpoint,
-		"credentialSecrets": component.CredentialSecrets,
+		"endpoint":      component.Endpoint,
+		"accessSecrets": component.AccessSecrets,
 	}); err != nil {
 		return nil, err
 	}
 	return component, nil
 }
 
-// newRootCredentials generates the store's root user; only the init Job uses it.
-func newRootCredentials(ctx *pulumi.Context, name string, env stacks.Environment, parent pulumi.ResourceOption) (pulumi.StringOutput, error) {
+// newRootAccessSecret generates the store's root user and returns the name of its
+// storage access Secret; only the store and its init Job use it.
+func newRootAccessSecret(ctx *pulumi.Context, name string, env stacks.Environment, parent pulumi.ResourceOption) (pulumi.StringOutput, error) {
 	key, err := generatedSecretKey(ctx, name+"-root-key", parent)
 	if err != nil {
 		return pulumi.StringOutput{}, err
@@ -147,8 +153,8 @@ func newRootCredentials(ctx *pulumi.Context, name string, env stacks.Environment
 		Metadata: objectMeta(env, "object-store-root", partObjectStore),
 		Type:     pulumi.String("Opaque"),
 		StringData: pulumi.StringMap{
-			CredentialsKeyAccessKey: pulumi.String("root-" + env.Stack),
-			CredentialsKeySecretKey: key.Result,
+			StorageAccessKeyID:     pulumi.String("root-" + env.Instance()),
+			StorageAccessSecretKey: key.Result,
 		},
 	}, parent)
 	if err != nil {
@@ -176,8 +182,8 @@ func objectStoreSpec(env stacks.Environment, image pulumi.StringInput, root, cla
 		Port:     objectStorePort,
 		PortName: "s3",
 		Env: corev1.EnvVarArray{
-			secretEnv("MINIO_ROOT_USER", root, CredentialsKeyAccessKey),
-			secretEnv("MINIO_ROOT_PASSWORD", root, CredentialsKeySecretKey),
+			secretEnv("MINIO_ROOT_USER", root, StorageAccessKeyID),
+			secretEnv("MINIO_ROOT_PASSWORD", root, StorageAccessSecretKey),
 			plainEnv("MINIO_BROWSER", "off"),
 			plainEnv("MINIO_UPDATE", "off"),
 		},
@@ -194,9 +200,13 @@ func objectStoreSpec(env stacks.Environment, image pulumi.StringInput, root, cla
 		Strategy: &appsv1.DeploymentStrategyArgs{Type: pulumi.String("Recreate")},
 		Template: &corev1.PodTemplateSpecArgs{
 			Metadata: &metav1.ObjectMetaArgs{Labels: objectLabels(env, partObjectStore)},
-			Spec: podSpec(objectStoreUID, "", corev1.VolumeArray{corev1.VolumeArgs{
-				Name: pulumi.String("data"), PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSourceArgs{ClaimName: claim},
-			}}, container),
+			Spec: podSpec(podArgs{
+				RunAsUser: objectStoreUID,
+				Volumes: corev1.VolumeArray{corev1.VolumeArgs{
+					Name: pulumi.String("data"), PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSourceArgs{ClaimName: claim},
+				}},
+				Containers: []containerSpec{container},
+			}),
 		},
 	}
 }
@@ -209,8 +219,8 @@ func bucketInitContainer(env stacks.Environment, image pulumi.StringInput, endpo
 		plainEnv("MC_CONFIG_DIR", "/tmp/.mc"),
 		plainEnv("STORE_URL", "http://"+endpoint),
 		plainEnv("BUCKET", env.Storage.TargetBucket),
-		secretEnv("ROOT_USER", root, CredentialsKeyAccessKey),
-		secretEnv("ROOT_PASSWORD", root, CredentialsKeySecretKey),
+		secretEnv("ROOT_USER", root, StorageAccessKeyID),
+		secretEnv("ROOT_PASSWORD", root, StorageAccessSecretKey),
 	}
 	script := []string{
 		"set -eu",
@@ -220,8 +230,8 @@ func bucketInitContainer(env stacks.Environment, image pulumi.StringInput, endpo
 	for _, id := range identities {
 		upper := strings.ToUpper(string(id.Purpose))
 		vars = append(vars,
-			secretEnv(upper+"_ACCESS_KEY", secrets[string(id.Purpose)], CredentialsKeyAccessKey),
-			secretEnv(upper+"_SECRET_KEY", secrets[string(id.Purpose)], CredentialsKeySecretKey))
+			secretEnv(upper+"_ACCESS_KEY", secrets[string(id.Purpose)], StorageAccessKeyID),
+			secretEnv(upper+"_SECRET_KEY", secrets[string(id.Purpose)], StorageAccessSecretKey))
 		script = append(script,
 			fmt.Sprintf(`mc admin policy create store %s %s/%s.json`, id.Name, objectStoreConfig, id.Purpose),
 			fmt.Sprintf(`mc admin user add store "$%s_ACCESS_KEY" "$%s_SECRET_KEY"`, upper, upper),

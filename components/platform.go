@@ -2,6 +2,7 @@ package components
 
 import (
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -15,8 +16,9 @@ import (
 	"github.com/virdx/vxplatform-infra/stacks"
 )
 
-// Credentials are the secrets a stack's config supplies to its providers.
-type Credentials struct {
+// ProviderCredentials are the secrets a stack's config supplies to the providers:
+// the central MinIO's admin and the registry that resolves image digests.
+type ProviderCredentials struct {
 	MinioUser        pulumi.StringInput
 	MinioPassword    pulumi.StringInput
 	RegistryUser     pulumi.StringInput // optional, with RegistryPassword
@@ -25,11 +27,13 @@ type Credentials struct {
 
 // PlatformArgs are the inputs of Platform.
 type PlatformArgs struct {
-	Env         stacks.Environment
-	Credentials Credentials
+	Env                 stacks.Environment
+	ProviderCredentials ProviderCredentials
 }
 
-// Platform is the whole data platform of one environment.
+// Platform is the whole data platform of one environment. Its tagged fields are
+// the stack outputs, written down here only: the component registers them, the
+// program exports them, and tools that print them use PlatformOutputNames.
 type Platform struct {
 	pulumi.ResourceState
 
@@ -76,25 +80,51 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		}
 		namespace = []pulumi.Resource{ns}
 	}
-	if env.Kind != stacks.KindPreviews {
+	if env.HasWorkloads {
 		if err := p.deployWorkloads(ctx, name, args, k8s, namespace); err != nil {
 			return nil, err
 		}
 	}
-	if err := ctx.RegisterResourceOutputs(p, pulumi.Map{
-		"namespace":       p.Namespace,
-		"frontendService": p.FrontendService,
-		"apiService":      p.APIService,
-		"postgresService": p.PostgresService,
-		"hostname":        p.Hostname,
-		"targetBucket":    p.TargetBucket,
-		"readBuckets":     p.ReadBuckets,
-		"s3Endpoints":     p.S3Endpoints,
-		"images":          p.Images,
-	}); err != nil {
+	if err := ctx.RegisterResourceOutputs(p, p.Outputs()); err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// Outputs are the platform's outputs by name, as the stack exports them.
+func (p *Platform) Outputs() pulumi.Map {
+	outputs := pulumi.Map{}
+	v := reflect.ValueOf(p).Elem()
+	for _, field := range platformOutputFields() {
+		outputs[field.name] = v.Field(field.index).Interface().(pulumi.Output)
+	}
+	return outputs
+}
+
+// PlatformOutputNames are the names of the stack outputs, sorted.
+func PlatformOutputNames() []string {
+	var names []string
+	for _, field := range platformOutputFields() {
+		names = append(names, field.name)
+	}
+	return slices.Sorted(slices.Values(names))
+}
+
+type outputField struct {
+	name  string
+	index int
+}
+
+// platformOutputFields are the Platform fields tagged as outputs.
+func platformOutputFields() []outputField {
+	var fields []outputField
+	t := reflect.TypeFor[Platform]()
+	for i := range t.NumField() {
+		if name := t.Field(i).Tag.Get("pulumi"); name != "" && name != "-" {
+			fields = append(fields, outputField{name: name, index: i})
+		}
+	}
+	return fields
 }
 
 // deployWorkloads creates everything but the namespace: storage, database, web
@@ -108,8 +138,8 @@ func (p *Platform) deployWorkloads(ctx *pulumi.Context, name string, args *Platf
 	}
 	central, err := minio.NewProvider(ctx, name+"-central-minio", &minio.ProviderArgs{
 		MinioServer:   pulumi.String(env.Storage.Central.HostPort),
-		MinioUser:     args.Credentials.MinioUser,
-		MinioPassword: args.Credentials.MinioPassword,
+		MinioUser:     args.ProviderCredentials.MinioUser,
+		MinioPassword: args.ProviderCredentials.MinioPassword,
 		MinioSsl:      pulumi.BoolPtr(env.Storage.Central.UseTLS),
 	}, pulumi.Parent(p))
 	if err != nil {
@@ -117,7 +147,7 @@ func (p *Platform) deployWorkloads(ctx *pulumi.Context, name string, args *Platf
 	}
 	var registry *docker.Provider
 	if env.Images.PinDigests {
-		if registry, err = newRegistryProvider(ctx, name+"-registry", args.Credentials, pulumi.Parent(p)); err != nil {
+		if registry, err = newRegistryProvider(ctx, name+"-registry", args.ProviderCredentials, pulumi.Parent(p)); err != nil {
 			return err
 		}
 	}
@@ -137,7 +167,7 @@ func (p *Platform) deployWorkloads(ctx *pulumi.Context, name string, args *Platf
 	if err != nil {
 		return err
 	}
-	stores := storeEndpoints{central: env.Storage.Central.HostPort, centralTLS: env.Storage.Central.UseTLS, centralSecrets: bucket.CredentialSecrets}
+	stores := storeEndpoints{central: env.Storage.Central.HostPort, centralTLS: env.Storage.Central.UseTLS, centralSecrets: bucket.AccessSecrets}
 	endpoints := pulumi.StringMap{"central": pulumi.String(env.Storage.Central.HostPort)}
 	if env.Storage.TargetIsPreviewStore {
 		store, err := NewObjectStore(ctx, name+"-object-store", &ObjectStoreArgs{
@@ -146,7 +176,7 @@ func (p *Platform) deployWorkloads(ctx *pulumi.Context, name string, args *Platf
 		if err != nil {
 			return err
 		}
-		stores.preview, stores.previewSecrets = store.Endpoint, store.CredentialSecrets
+		stores.preview, stores.previewSecrets = store.Endpoint, store.AccessSecrets
 		endpoints["preview"] = store.Endpoint
 	}
 	db, err := NewPostgres(ctx, name+"-postgres", &PostgresArgs{Env: env, Image: image("postgres")}, opts...)
@@ -171,8 +201,8 @@ func (p *Platform) deployWorkloads(ctx *pulumi.Context, name string, args *Platf
 	}
 	if _, err := NewBackupJob(ctx, name+"-backup", &BackupJobArgs{
 		Env: env, Image: image("backup"), PostgresSecret: db.SecretName, Database: db.Ready,
-		BackupCredentials:  bucket.CredentialSecrets.MapIndex(pulumi.String(string(stacks.PurposeBackup))),
-		RestoreCredentials: bucket.CredentialSecrets.MapIndex(pulumi.String(string(stacks.PurposeRestore))),
+		BackupAccessSecret:  bucket.AccessSecrets.MapIndex(pulumi.String(string(stacks.PurposeBackup))),
+		RestoreAccessSecret: bucket.AccessSecrets.MapIndex(pulumi.String(string(stacks.PurposeRestore))),
 	}, opts...); err != nil {
 		return err
 	}
@@ -192,7 +222,7 @@ func (p *Platform) deployWorkloads(ctx *pulumi.Context, name string, args *Platf
 
 // newRegistryProvider is the Docker provider that resolves image digests, with
 // registry credentials when the stack has them (ghcr.io images are private).
-func newRegistryProvider(ctx *pulumi.Context, name string, creds Credentials, opts ...pulumi.ResourceOption) (*docker.Provider, error) {
+func newRegistryProvider(ctx *pulumi.Context, name string, creds ProviderCredentials, opts ...pulumi.ResourceOption) (*docker.Provider, error) {
 	args := &docker.ProviderArgs{}
 	if creds.RegistryUser != nil && creds.RegistryPassword != nil {
 		args.RegistryAuth = docker.ProviderRegistryAuthArray{docker.ProviderRegistryAuthArgs{
@@ -237,7 +267,7 @@ func storeVariables(prefix string, endpoint pulumi.StringInput, useTLS bool, sec
 	return corev1.EnvVarArray{
 		corev1.EnvVarArgs{Name: pulumi.String(prefix + "ENDPOINT"), Value: endpoint},
 		plainEnv(prefix+"USE_TLS", boolString(useTLS)),
-		secretEnv(prefix+"ACCESS_KEY_ID", secret, CredentialsKeyAccessKey),
-		secretEnv(prefix+"SECRET_ACCESS_KEY", secret, CredentialsKeySecretKey),
+		secretEnv(prefix+"ACCESS_KEY_ID", secret, StorageAccessKeyID),
+		secretEnv(prefix+"SECRET_ACCESS_KEY", secret, StorageAccessSecretKey),
 	}
 }

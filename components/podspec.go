@@ -74,31 +74,52 @@ func scratchVolumeName(container string, i int) string {
 	return container + "-scratch-" + string(rune('a'+i))
 }
 
+// restartPolicy is a pod's restart policy.
+type restartPolicy string
+
+const (
+	// restartByWorkload leaves the policy to the workload kind (Always for
+	// Deployments and StatefulSets).
+	restartByWorkload restartPolicy = ""
+	restartNever      restartPolicy = "Never"
+	restartOnFailure  restartPolicy = "OnFailure"
+)
+
+// podArgs is what differs between the platform's pods.
+type podArgs struct {
+	// RunAsUser is the uid the pod runs as, also its group and fsGroup.
+	RunAsUser int
+	Restart   restartPolicy
+	// Volumes are volumes beyond the containers' scratch space (data, config).
+	Volumes    corev1.VolumeArray
+	Containers []containerSpec
+}
+
 // podSpec wraps containers in the restricted pod shape: non-root, no service
 // account token, no host namespaces.
-func podSpec(uid int, restartPolicy string, extraVolumes corev1.VolumeArray, containers ...containerSpec) *corev1.PodSpecArgs {
+func podSpec(args podArgs) *corev1.PodSpecArgs {
 	spec := &corev1.PodSpecArgs{
 		AutomountServiceAccountToken: pulumi.Bool(false),
 		EnableServiceLinks:           pulumi.Bool(false),
 		SecurityContext: &corev1.PodSecurityContextArgs{
 			RunAsNonRoot:   pulumi.Bool(true),
-			RunAsUser:      pulumi.Int(uid),
-			RunAsGroup:     pulumi.Int(uid),
-			FsGroup:        pulumi.Int(uid),
+			RunAsUser:      pulumi.Int(args.RunAsUser),
+			RunAsGroup:     pulumi.Int(args.RunAsUser),
+			FsGroup:        pulumi.Int(args.RunAsUser),
 			SeccompProfile: &corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")},
 		},
 	}
-	if restartPolicy != "" {
-		spec.RestartPolicy = pulumi.String(restartPolicy)
+	if args.Restart != restartByWorkload {
+		spec.RestartPolicy = pulumi.String(string(args.Restart))
 	}
 	volumes := corev1.VolumeArray{}
 	var list corev1.ContainerArray
-	for _, c := range containers {
+	for _, c := range args.Containers {
 		list = append(list, c.container())
 		volumes = append(volumes, c.scratchVolumes()...)
 	}
 	spec.Containers = list
-	spec.Volumes = append(volumes, extraVolumes...)
+	spec.Volumes = append(volumes, args.Volumes...)
 	return spec
 }
 

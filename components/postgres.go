@@ -132,7 +132,7 @@ func postgresSpec(env stacks.Environment, image pulumi.StringInput, serviceName 
 		WritablePaths: []string{"/var/run/postgresql", "/tmp"},
 		Mounts:        corev1.VolumeMountArray{corev1.VolumeMountArgs{Name: pulumi.String("data"), MountPath: pulumi.String(postgresData)}},
 	}
-	pod := podSpec(postgresUID, "", nil, container)
+	pod := podSpec(podArgs{RunAsUser: postgresUID, Containers: []containerSpec{container}})
 	return &appsv1.StatefulSetSpecArgs{
 		ServiceName: pulumi.String(serviceName),
 		Replicas:    pulumi.Int(env.Sizing.Postgres.Replicas),
@@ -141,9 +141,8 @@ func postgresSpec(env stacks.Environment, image pulumi.StringInput, serviceName 
 			Metadata: &metav1.ObjectMetaArgs{Labels: objectLabels(env, partPostgres)},
 			Spec:     pod,
 		},
-		// The claim outlives the StatefulSet: losing a database must take a deliberate act.
 		PersistentVolumeClaimRetentionPolicy: &appsv1.StatefulSetPersistentVolumeClaimRetentionPolicyArgs{
-			WhenDeleted: pulumi.String(retentionOnDelete(env)), WhenScaled: pulumi.String("Retain"),
+			WhenDeleted: pulumi.String(claimRetention(env.Sizing.PostgresVolume)), WhenScaled: pulumi.String("Retain"),
 		},
 		VolumeClaimTemplates: corev1.PersistentVolumeClaimTypeArray{corev1.PersistentVolumeClaimTypeArgs{
 			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("data"), Labels: objectLabels(env, partPostgres)},
@@ -152,11 +151,10 @@ func postgresSpec(env stacks.Environment, image pulumi.StringInput, serviceName 
 	}
 }
 
-// retentionOnDelete keeps the data of every environment that owns its data; a
-// preview's copy of public data goes with the preview.
-func retentionOnDelete(env stacks.Environment) string {
-	if env.Kind == stacks.KindPreview {
-		return "Delete"
+// claimRetention is the StatefulSet's policy for a claim when the set is deleted.
+func claimRetention(vol stacks.Volume) string {
+	if vol.RetainOnDelete {
+		return "Retain"
 	}
-	return "Retain"
+	return "Delete"
 }

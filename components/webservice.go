@@ -52,7 +52,7 @@ func NewWebService(ctx *pulumi.Context, name string, args *WebServiceArgs, opts 
 		Liveness:      httpProbe(args.LivePath, 15),
 		WritablePaths: []string{"/tmp"},
 	}
-	pod := podSpec(nonRootUser, "", nil, container)
+	pod := podSpec(podArgs{RunAsUser: nonRootUser, Containers: []containerSpec{container}})
 	// Replicas on different nodes, where the cluster has them, so one node lost
 	// does not take the service down.
 	pod.TopologySpreadConstraints = corev1.TopologySpreadConstraintArray{corev1.TopologySpreadConstraintArgs{

@@ -449,6 +449,16 @@ var catalog = []misconfiguration{
 		},
 	},
 	{
+		// pgBackRest's identity reads and deletes too: pointed at production's
+		// repository it could read patient data and hide production's history.
+		name: "staging archive identity on production's repository",
+		changes: []resourceChange{change("minio:index/iamPolicy:IamPolicy", "data-platform-bucket-archive",
+			replaceText("policy", "dataplatform-backups-{stack}", "dataplatform-backups-production"))},
+		runs: []expectedRun{
+			on("staging", want("minio-iam-patient-data-write-owner-only", `statement "Grant0Objects" lets staging write dataplatform-backups-production: only the owning stack may write a patient-data bucket`)),
+		},
+	},
+	{
 		name: "preview reading the production bucket",
 		changes: []resourceChange{change("minio:index/iamPolicy:IamPolicy", "data-platform-bucket-app",
 			replaceText("policy", stacks.PublicBucket, stacks.ProductionBucket))},

@@ -47,7 +47,7 @@ var patientDataOwners = map[string]stacks.Kind{
 }
 
 // identityPurposes are the purposes that end identity names (stacks.Purpose).
-var identityPurposes = []stacks.Purpose{stacks.PurposeApp, stacks.PurposeViewer, stacks.PurposeBackup, stacks.PurposeRestore}
+var identityPurposes = []stacks.Purpose{stacks.PurposeApp, stacks.PurposeViewer, stacks.PurposeBackup, stacks.PurposeRestore, stacks.PurposeArchive}
 
 // iamDocument is one IAM policy document of a resource, with the environments
 // whose identities it serves.

@@ -20,20 +20,25 @@ const (
 	readOnly  = "list,read"
 	dumpsOnly = "write(postgres/)"
 	readDumps = "list(postgres/),read(postgres/)"
+	// archive is pgBackRest's repository: everything under pgbackrest/, but no
+	// version of anything in the bucket can be destroyed.
+	archive = "list(pgbackrest/),read(pgbackrest/),write(pgbackrest/),delete(pgbackrest/),keep-versions"
 )
 
 // expectedAccess is the access matrix as the platform's owners stated it, written
 // out by hand: identity (and store) → bucket → what it may do.
 var expectedAccess = map[string]map[string]map[string]string{
 	"production": {
-		"central/dataplatform-production-app":    {"dataplatform-prod": full},
-		"central/dataplatform-production-viewer": {"dataplatform-prod": readOnly},
-		"central/dataplatform-production-backup": {"dataplatform-backups-production": dumpsOnly},
+		"central/dataplatform-production-app":     {"dataplatform-prod": full},
+		"central/dataplatform-production-viewer":  {"dataplatform-prod": readOnly},
+		"central/dataplatform-production-backup":  {"dataplatform-backups-production": dumpsOnly},
+		"central/dataplatform-production-archive": {"dataplatform-backups-production": archive},
 	},
 	"staging": {
 		"central/dataplatform-staging-app":     {"dataplatform-dev": full, "dataplatform-prod": readOnly},
 		"central/dataplatform-staging-viewer":  {"dataplatform-dev": readOnly, "dataplatform-prod": readOnly},
 		"central/dataplatform-staging-backup":  {"dataplatform-backups-staging": dumpsOnly},
+		"central/dataplatform-staging-archive": {"dataplatform-backups-staging": archive},
 		"central/dataplatform-staging-restore": {"dataplatform-backups-production": readDumps},
 	},
 	"public": {
@@ -75,6 +80,10 @@ func capabilities(t *testing.T, document string) map[string]string {
 		caps[bucket][capability] = true
 	}
 	for _, st := range doc.Statement {
+		if st.Effect == "Deny" && len(st.Action) == 1 && st.Action[0] == "s3:DeleteObjectVersion" && len(st.Resource) == 1 {
+			add(strings.TrimSuffix(strings.TrimPrefix(st.Resource[0], "arn:aws:s3:::"), "/*"), "keep-versions")
+			continue
+		}
 		if st.Effect != "Allow" {
 			t.Fatalf("unexpected effect %q", st.Effect)
 		}
@@ -107,7 +116,7 @@ func capabilities(t *testing.T, document string) map[string]string {
 	out := map[string]string{}
 	for bucket, set := range caps {
 		var list []string
-		for _, order := range []string{"list", "read", "write", "delete"} {
+		for _, order := range []string{"list", "read", "write", "delete", "keep-versions"} {
 			for c := range set {
 				if strings.HasPrefix(c, order) {
 					list = append(list, c)

@@ -43,6 +43,13 @@ func TestBadConfigurationsRegisterNothing(t *testing.T) {
 		{"missing kube context", "production", without(valid("production"), "kubeContext"), []string{"data-platform:kubeContext", "required"}},
 		{"key previews does not use", "previews", with(valid("previews"), "frontendTag", "v1"), []string{"data-platform:frontendTag", "does not use"}},
 		{"endpoint without port", "public", with(valid("public"), "s3Endpoint", "10.1.2.3"), []string{"data-platform:s3Endpoint", `"10.1.2.3"`, "host:port"}},
+		{"misspelt replicas", "production", with(valid("production"), "apiReplica", "3"), []string{"data-platform:apiReplica", "did you mean apiReplicas?"}},
+		{"misspelt secret", "public", with(valid("public"), "minioPasword", "hunter2"), []string{"data-platform:minioPasword", `"[not shown]"`, "did you mean minioPassword?"}},
+		{"misspelt ingress", "staging", with(valid("staging"), "ingres", "true"), []string{"data-platform:ingres", "did you mean ingress?"}},
+		{"unknown key on previews", "previews", with(valid("previews"), "namespace", "mine"), []string{"data-platform:namespace", "did you mean"}},
+		{"unknown key on a preview", "pr-123", with(valid("pr-123"), "sourceBuckets", "dataplatform-public"), []string{"data-platform:sourceBuckets", "did you mean sourceBucket?"}},
+		{"kube context the kubeconfig lacks", "production", with(valid("production"), "kubeContext", "vx-clustr"), []string{"data-platform:kubeContext", `"vx-clustr"`, "one of the contexts in the kubeconfig", "vx-cluster, vx-other", "did you mean vx-cluster?"}},
+		{"kube context the kubeconfig lacks on previews", "previews", with(valid("previews"), "kubeContext", "production-cluster"), []string{"data-platform:kubeContext", `"production-cluster"`, "one of the contexts"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -76,5 +83,24 @@ func TestSeveralProblemsReportedTogether(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "4 config problem(s)") {
 		t.Errorf("want a count of 4 problems: %v", err)
+	}
+}
+
+// TestConfigAndKubeconfigProblemsReportedTogether: an unknown key, a bad value
+// and a kube context the kubeconfig lacks come out in one run, and nothing is
+// registered.
+func TestConfigAndKubeconfigProblemsReportedTogether(t *testing.T) {
+	cfg := programtest.With(programtest.ValidConfig("staging"), "apiReplica", "3", "postgresStorage", "2Gb", "kubeContext", "elsewhere")
+	run, err := programtest.RunProgram("staging", cfg)
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, fragment := range []string{"3 config problem(s)", "data-platform:apiReplica ", "data-platform:postgresStorage", "data-platform:kubeContext"} {
+		if !strings.Contains(err.Error(), fragment) {
+			t.Errorf("error does not contain %q:\n%v", fragment, err)
+		}
+	}
+	if len(run.Resources) != 0 {
+		t.Errorf("%d resources registered, want none", len(run.Resources))
 	}
 }

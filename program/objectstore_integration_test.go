@@ -13,6 +13,8 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/virdx/vxplatform-infra/internal/localenv"
 )
 
 // TestPreviewStoreInitScriptOnRealMinIO runs the script of a preview's
@@ -20,7 +22,11 @@ import (
 // with the real mc, twice (a restarted pod must converge), and checks what the
 // identities it creates may do.
 func TestPreviewStoreInitScriptOnRealMinIO(t *testing.T) {
-	endpoint, rootUser, rootPassword, mc := requireEnv(t, "MINIO_ENDPOINT"), requireEnv(t, "MINIO_ROOT_USER"), requireEnv(t, "MINIO_ROOT_PASSWORD"), requireEnv(t, "MC")
+	servers, serversErr := localenv.SharedServers(localenv.MinIOServer)
+	if serversErr != nil {
+		t.Fatal(serversErr)
+	}
+	endpoint, rootUser, rootPassword, mc := servers.MinIO.Endpoint, servers.MinIO.RootUser, servers.MinIO.RootPassword, servers.MinIO.Client
 	const stack = "pr-98765"
 	run := runStack(t, stack)
 	job, ok := run.Find(tJob, stack+"-object-store-init")
@@ -96,13 +102,4 @@ func TestPreviewStoreInitScriptOnRealMinIO(t *testing.T) {
 	if err := app.RemoveObject(ctx, "preview-data", object, minio.RemoveObjectOptions{}); err != nil {
 		t.Fatalf("app cannot delete in its bucket: %v", err)
 	}
-}
-
-func requireEnv(t *testing.T, name string) string {
-	t.Helper()
-	v := os.Getenv(name)
-	if v == "" {
-		t.Fatalf("%s is not set: start the test servers with eval \"$(scripts/test-servers.sh start)\"", name)
-	}
-	return v
 }

@@ -1,10 +1,13 @@
 package program_test
 
 import (
+	"maps"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/virdx/vxplatform-infra/components"
 	"github.com/virdx/vxplatform-infra/internal/programtest"
 )
 
@@ -82,6 +85,24 @@ func TestEachImageResolvedOnce(t *testing.T) {
 		run := runStack(t, stack)
 		if len(run.Invokes) != lookups {
 			t.Errorf("%s: %d registry lookups %v, want %d", stack, len(run.Invokes), run.Invokes, lookups)
+		}
+	}
+}
+
+// TestStackOutputNames: every stack exports exactly the platform's outputs, the
+// one list that tools printing outputs read.
+func TestStackOutputNames(t *testing.T) {
+	want := []string{"apiService", "frontendService", "hostname", "images", "namespace", "postgresService", "readBuckets", "s3Endpoints", "targetBucket"}
+	if got := components.PlatformOutputNames(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("PlatformOutputNames() = %v, want %v", got, want)
+	}
+	for _, stack := range []string{"production", "previews", "pr-123"} {
+		outputs, err := programtest.StackOutputs(stack, programtest.ValidConfig(stack))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := slices.Sorted(maps.Keys(outputs)); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s exports %v, want %v", stack, got, want)
 		}
 	}
 }

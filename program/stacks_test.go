@@ -64,9 +64,13 @@ func countsWith(base map[string]int, delta map[string]int) map[string]int {
 	return out
 }
 
+// archiveIdentity is the pgBackRest identity of the patient-data environments:
+// a user, its policy and attachment, its key and the Secret carrying it.
+var archiveIdentity = map[string]int{tIamUser: 1, tIamPolicy: 1, tIamAttach: 1, tSecret: 1, tPassword: 1}
+
 var expectedCounts = map[string]map[string]int{
-	"production": persistentCounts,
-	"staging":    countsWith(persistentCounts, map[string]int{tIamUser: 1, tIamPolicy: 1, tIamAttach: 1, tSecret: 1, tPassword: 1, tCronJob: 1}),
+	"production": countsWith(persistentCounts, archiveIdentity),
+	"staging":    countsWith(countsWith(persistentCounts, archiveIdentity), map[string]int{tIamUser: 1, tIamPolicy: 1, tIamAttach: 1, tSecret: 1, tPassword: 1, tCronJob: 1}),
 	"public":     countsWith(persistentCounts, map[string]int{tDocker: -1}),
 	"previews": {
 		component("Platform"): 1, component("Namespace"): 1, tK8sProvider: 1,

@@ -19,7 +19,8 @@
 #
 # Needs the variables of scripts/test-servers.sh (PGHOST PGPORT PGUSER PGBIN
 # MINIO_ENDPOINT MINIO_ROOT_USER MINIO_ROOT_PASSWORD MC) and go.
-# Environment: BENCH_REPS [3]  BENCH_DIR [/var/tmp/vxbackup-bench]  BENCH_KEEP [0]
+# Environment: BENCH_REPS [3]  BENCH_DIR [/var/tmp]: where its scratch directory (the
+# built tool, archives, mc config) is made; removed at the end unless BENCH_KEEP=1.
 set -euo pipefail
 
 _VX_NAME=bench-backup
@@ -31,28 +32,28 @@ for v in PGHOST PGPORT PGUSER PGBIN MINIO_ENDPOINT MINIO_ROOT_USER MINIO_ROOT_PA
   [[ -n ${!v:-} ]] || die "$v is not set: run eval \"\$(scripts/test-servers.sh start)\" first"
 done
 REPS=${BENCH_REPS:-3}
-DIR=${BENCH_DIR:-/var/tmp/vxbackup-bench}
 KEEP=${BENCH_KEEP:-0}
 SIZES=("$@")
 ((${#SIZES[@]})) || SIZES=(100 1024)
 export PATH="$PGBIN:$PATH" PGDATABASE=postgres
 
-mkdir -p "$DIR"
+mkdir -p "${BENCH_DIR:-/var/tmp}"
+DIR=$(mktemp -d "${BENCH_DIR:-/var/tmp}/vxbackup-bench.XXXXXX")
 TOOL=$DIR/vxbackup
-log "building vxbackup"
-(cd "$ROOT" && CGO_ENABLED=0 go build -o "$TOOL" ./cmd/vxbackup)
 BUCKET=vxbench-$(date +%s)
-export MC_CONFIG_DIR=$DIR/mc MC_HOST_vxbench="http://$MINIO_ROOT_USER:$MINIO_ROOT_PASSWORD@$MINIO_ENDPOINT"
-"$MC" --quiet mb "vxbench/$BUCKET" >/dev/null
 DATABASES=()
+export MC_CONFIG_DIR=$DIR/mc MC_HOST_vxbench="http://$MINIO_ROOT_USER:$MINIO_ROOT_PASSWORD@$MINIO_ENDPOINT"
 cleanup() {
-  ((KEEP)) && return
+  if ((KEEP)); then log "kept: $DIR, bucket $BUCKET, databases ${DATABASES[*]}"; return; fi
   "$MC" --quiet rb --force "vxbench/$BUCKET" >/dev/null 2>&1 || true
   for db in "${DATABASES[@]}"; do psql -qX -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true; done
-  rm -f "$DIR"/*.pgdump
+  rm -rf "$DIR"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+log "building vxbackup"
+(cd "$ROOT" && CGO_ENABLED=0 go build -o "$TOOL" ./cmd/vxbackup)
+"$MC" --quiet mb "vxbench/$BUCKET" >/dev/null
 
 sql() { psql -qXAt -v ON_ERROR_STOP=1 "$@"; }
 elapsed_s() { echo "$(( $(now_ms) - $1 ))" | awk '{ printf "%.3f", $1 / 1000 }'; }

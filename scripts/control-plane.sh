@@ -13,10 +13,21 @@
 #   scripts/control-plane.sh status       per-process state and /readyz; exit 0 iff healthy
 #   scripts/control-plane.sh kubeconfig   print the kubeconfig path (exit 1 if not running)
 #   scripts/control-plane.sh env          eval-able: export KUBECONFIG=...
+#   scripts/control-plane.sh check        validate the variables against the plane that
+#                                         runs from VX_RUN, start and stop nothing; print
+#                                         state=running|unhealthy|stopped, run=,
+#                                         kubeconfig=, fresh= (VX_CP_FRESH)
 #   scripts/control-plane.sh pv [N]       make sure N (default VX_PV_COUNT) hostPath
-#                                         PersistentVolumes exist; Released ones are made
-#                                         Available again (their claimRef is cleared)
+#                                         PersistentVolumes exist (Released ones are made
+#                                         Available again by the Go code that deletes
+#                                         claims: internal/localenv RecycleVolumes)
 #   Typical:  export KUBECONFIG=$(scripts/control-plane.sh start)
+#
+# 'start' records the ports and settings it starts with in $VX_RUN/plane.env ('stop'
+# removes it). While that plane runs, every command uses the recorded ports: a port
+# variable set to another value is refused (exit 2) before anything is stopped or
+# started, so a healthy plane is never torn down for a mismatch; so is an invalid
+# value of any variable below.
 #
 # There is no storage provisioner: 'start' creates VX_PV_COUNT hostPath PVs (class
 # VX_PV_STORAGE_CLASS, ReadWriteOnce, reclaim policy Retain) and that StorageClass
@@ -45,12 +56,12 @@ LOGS=$RUN/logs
 PIDS=$RUN/pids
 KUBECONFIG_FILE=$RUN/kubeconfig
 
-ETCD_PORT=${VX_ETCD_PORT:-23790}
-ETCD_PEER_PORT=${VX_ETCD_PEER_PORT:-23800}
-APISERVER_PORT=${VX_APISERVER_PORT:-16443}
-KCM_PORT=${VX_KCM_PORT:-16257}
-SCHEDULER_PORT=${VX_SCHEDULER_PORT:-16259}
-KWOK_PORT=${VX_KWOK_PORT:-16247}
+PLANE_RECORD=$RUN/plane.env
+
+# Each port: shell variable, the environment variable that sets it, default.
+PORTS=(ETCD_PORT:VX_ETCD_PORT:23790 ETCD_PEER_PORT:VX_ETCD_PEER_PORT:23800
+  APISERVER_PORT:VX_APISERVER_PORT:16443 KCM_PORT:VX_KCM_PORT:16257
+  SCHEDULER_PORT:VX_SCHEDULER_PORT:16259 KWOK_PORT:VX_KWOK_PORT:16247)
 KWOK_NODES=${VX_KWOK_NODES:-2}
 PV_COUNT=${VX_PV_COUNT:-20}
 PV_SIZE=${VX_PV_SIZE:-10Gi}
@@ -63,10 +74,96 @@ SERVICE_CIDR=10.96.0.0/16
 SERVICE_IP=10.96.0.1
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
 
-for _v in ETCD_PORT ETCD_PEER_PORT APISERVER_PORT KCM_PORT SCHEDULER_PORT KWOK_PORT KWOK_NODES PV_COUNT TIMEOUT; do
-  [[ ${!_v} =~ ^[0-9]+$ ]] || die "VX_$_v must be a number, got '${!_v}'"
-done
+# ------------------------------------------------------------ settings ----
+# bad_setting MESSAGE: a variable the user set is wrong; nothing was touched.
+bad_setting() { log "ERROR: $*"; exit 2; }
 
+# need_number VAR VALUE MIN WHAT
+need_number() {
+  if ! [[ $2 =~ ^[0-9]{1,6}$ ]] || ((10#$2 < $3)); then bad_setting "$1='$2' is not $4"; fi
+}
+
+# settings: validate every variable, then take the ports of the plane that runs from
+# $RUN (adopt_recorded_ports). Exits 2, naming the variable, on anything wrong.
+settings() {
+  local spec var val
+  for spec in "${PORTS[@]}"; do
+    IFS=: read -r _ var val <<<"$spec"
+    val=${!var:-$val}
+    if ! [[ $val =~ ^[0-9]{1,5}$ ]] || ((10#$val < 1 || 10#$val > 65535)); then
+      bad_setting "$var='$val' is not a port (allowed: 1-65535)"
+    fi
+    printf -v "${spec%%:*}" '%d' "$((10#$val))"
+  done
+  need_number VX_KWOK_NODES "$KWOK_NODES" 1 "a number of nodes (allowed: 1 or more)"
+  need_number VX_PV_COUNT "$PV_COUNT" 0 "a number of volumes (allowed: 0 or more)"
+  need_number VX_CP_TIMEOUT "$TIMEOUT" 1 "a number of seconds (allowed: 1 or more)"
+  [[ $PV_SIZE =~ ^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$ ]] \
+    || bad_setting "VX_PV_SIZE='$PV_SIZE' is not a Kubernetes quantity (allowed: e.g. 10Gi, 64Gi, 512Mi)"
+  [[ $PV_DEFAULT_CLASS == [01] ]] || bad_setting "VX_PV_DEFAULT_CLASS='$PV_DEFAULT_CLASS' (allowed: 0 or 1)"
+  [[ $FRESH == [01] ]] || bad_setting "VX_CP_FRESH='$FRESH' (allowed: 0 or 1)"
+  adopt_recorded_ports
+  local -A owner=()
+  for spec in "${PORTS[@]}"; do
+    IFS=: read -r short var _ <<<"$spec"
+    val=${!short}
+    [[ -z ${owner[$val]:-} ]] || bad_setting "$var and ${owner[$val]} are both $val (each component needs a port of its own)"
+    owner[$val]=$var
+  done
+}
+
+# recorded_setting VAR: the value the plane in $RUN was started with ("" if none).
+recorded_setting() {
+  if [[ -f $PLANE_RECORD ]]; then sed -n "s/^$1=//p" "$PLANE_RECORD" | tail -1; fi
+}
+
+# plane_live: a process that the last start recorded still exists. Looser than
+# 'healthy' on purpose (no check of what the pid runs): it only ever makes a command
+# refuse, never stop anything.
+plane_live() {
+  local _name pid
+  [[ -f $PIDS ]] || return 1
+  while read -r _name pid; do
+    if alive "$pid"; then return 0; fi
+  done <"$PIDS"
+  return 1
+}
+
+# adopt_recorded_ports: while a recorded plane lives, use its ports; refuse a port
+# variable set to another value (using it would find the plane unhealthy, and 'start'
+# would then stop it to start another).
+adopt_recorded_ports() {
+  [[ -f $PLANE_RECORD ]] && plane_live || return 0
+  local spec short var rec wrong=()
+  for spec in "${PORTS[@]}"; do
+    IFS=: read -r short var _ <<<"$spec"
+    rec=$(recorded_setting "$var")
+    [[ -n $rec ]] || continue
+    if [[ -n ${!var:-} && $((10#${!var})) != "$rec" ]]; then wrong+=("$var=${!var} (the plane uses $rec)"); fi
+    printf -v "$short" '%s' "$rec"
+  done
+  ((${#wrong[@]} == 0)) && return 0
+  bad_setting "the control plane running from $RUN was started with other ports: ${wrong[*]}." \
+    "Unset those variables or set them to the recorded values ($PLANE_RECORD), or stop that plane first (VX_RUN=$RUN $0 stop)."
+}
+
+# record_plane: what 'start' starts with, for later commands (adopt_recorded_ports)
+# and for people (status).
+record_plane() {
+  local spec short var
+  {
+    echo "# written by scripts/control-plane.sh start at $(date -u +%Y-%m-%dT%H:%M:%SZ); removed by stop"
+    for spec in "${PORTS[@]}"; do
+      IFS=: read -r short var _ <<<"$spec"
+      echo "$var=${!short}"
+    done
+    echo "VX_KWOK_NODES=$KWOK_NODES"
+    echo "VX_PV_COUNT=$PV_COUNT"
+    echo "VX_PV_SIZE=$PV_SIZE"
+    echo "VX_PV_STORAGE_CLASS=$PV_CLASS"
+  } >"$PLANE_RECORD.tmp"
+  mv -f "$PLANE_RECORD.tmp" "$PLANE_RECORD"
+}
 # ------------------------------------------------------------ helpers ----
 # api METHOD PATH [JSON]: call the API server as the admin user; prints the body
 api() {
@@ -185,13 +282,14 @@ stop_recorded() {
   while read -r name pid; do
     [[ -n $pid ]] || continue
     if ! alive "$pid"; then continue; fi
-    if [[ -n $bin ]] && ! pid_is "$pid" "$bin/$name"; then
+    # Without the binaries nothing proves the pid is ours: never signal it then.
+    if [[ -z $bin ]] || ! pid_is "$pid" "$bin/$name"; then
       warn "pid $pid is alive but is not our $name ($(readlink "/proc/$pid/exe" 2>/dev/null)): not touching it"
       continue
     fi
     stop_pid "$name" "$pid" 15
   done < <(tac "$PIDS")
-  rm -f "$PIDS"
+  rm -f "$PIDS" "$PLANE_RECORD"
 }
 
 # ------------------------------------------------------------- objects ----
@@ -233,16 +331,17 @@ EOF
   log "created StorageClass $PV_CLASS (default: $default)"
 }
 
-# ensure_pvs N: PVs vx-pv-000 .. N-1 exist; Released ones become Available again
+# ensure_pvs N: PVs vx-pv-000 .. N-1 exist. Released ones stay Released: whoever
+# deletes claims makes them Available again (internal/localenv RecycleVolumes).
 ensure_pvs() {
-  local n=$1 i name created=0 recycled=0 existing
+  local n=$1 i name created=0 existing
   ensure_storage_class
   existing=$(api GET "/api/v1/persistentvolumes?labelSelector=vxplatform.local%2Fpv%3Dtrue" \
-    | jq -r '.items[] | "\(.metadata.name) \(.status.phase)"')
+    | jq -r '.items[].metadata.name')
   local curl_args=()
   for ((i = 0; i < n; i++)); do
     printf -v name 'vx-pv-%03d' "$i"
-    if grep -q "^$name " <<<"$existing"; then continue; fi
+    if grep -qx "$name" <<<"$existing"; then continue; fi
     mkdir -p "$RUN/pv/$name"
     ((${#curl_args[@]} == 0)) || curl_args+=(--next)
     curl_args+=(-sS --fail-with-body -o /dev/null --max-time 20 --cacert "$PKI/ca.crt" --cert "$PKI/admin.crt"
@@ -260,12 +359,7 @@ EOF
   done
   # one curl process for all of them: one TLS connection instead of one per volume
   if ((created)); then curl "${curl_args[@]}" || die "creating PersistentVolumes failed"; fi
-  while read -r name _; do
-    [[ -n $name ]] || continue
-    api PATCH "/api/v1/persistentvolumes/$name" '{"spec":{"claimRef":null}}' application/merge-patch+json >/dev/null
-    recycled=$((recycled + 1))
-  done < <(grep ' Released$' <<<"$existing" || true)
-  log "PersistentVolumes: $created created, $recycled made Available again ($n x $PV_SIZE, class $PV_CLASS)"
+  log "PersistentVolumes: $created created, $((n - created)) already there ($n x $PV_SIZE, class $PV_CLASS)"
 }
 
 # ------------------------------------------------------------ commands ----
@@ -297,6 +391,7 @@ cmd_start() {
   mkdir -p "$LOGS"
   make_pki
   trap 'rc=$?; if ((rc != 0)); then log "start failed: stopping what was started"; stop_recorded; fi' EXIT
+  record_plane
 
   spawn etcd --name vx-local --data-dir "$RUN/etcd" \
     --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
@@ -376,7 +471,19 @@ cmd_status() {
   if [[ -f $KUBECONFIG_FILE ]] && api_ok /readyz; then echo "kube-apiserver /readyz   ok (https://127.0.0.1:$APISERVER_PORT)"
   else echo "kube-apiserver /readyz   FAILING"; ok=1; fi
   echo "kubeconfig               $KUBECONFIG_FILE"
+  if [[ -f $PLANE_RECORD ]]; then echo "started with             $(grep -v '^#' "$PLANE_RECORD" | tr '\n' ' ')"; fi
   return $ok
+}
+
+# cmd_check: what a caller (cmd/deploy-local) needs before deciding to build, start
+# or deploy anything; 'settings' has already refused bad or mismatched variables.
+cmd_check() {
+  local state=stopped
+  BIN=$(bin_dir)
+  if [[ -n $BIN ]] && healthy; then state=running
+  elif plane_live; then state=unhealthy; fi
+  # fresh=1: a start from here begins with an empty etcd (VX_CP_FRESH)
+  printf 'state=%s\nrun=%s\nkubeconfig=%s\nfresh=%s\n' "$state" "$RUN" "$KUBECONFIG_FILE" "$FRESH"
 }
 
 cmd_kubeconfig() {
@@ -389,9 +496,13 @@ usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; }
 
 main() {
   case ${1:-} in
+    start | status | kubeconfig | env | pv | check) settings ;;
+  esac
+  case ${1:-} in
     start) cmd_start ;;
     stop) cmd_stop ;;
     status) cmd_status ;;
+    check) cmd_check ;;
     kubeconfig) cmd_kubeconfig ;;
     env) cmd_kubeconfig >/dev/null && echo "export KUBECONFIG=$KUBECONFIG_FILE" ;;
     pv)

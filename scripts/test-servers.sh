@@ -1,19 +1,30 @@
 #!/usr/bin/env bash
 # test-servers.sh - throwaway PostgreSQL 15 (Debian's) and MinIO servers for tests,
-# on 127.0.0.1 only, with eval-able connection variables.
+# on 127.0.0.1 only, with eval-able connection variables. This script is the one
+# place that starts and stops them: Go code reads what it prints (package
+# internal/localenv) and runs it for servers of a test's own.
 #
 # Usage:
-#   eval "$(scripts/test-servers.sh start)"  start both (building minio/mc first if
-#                                            needed, see scripts/tools.sh), wait until
-#                                            ready, print the variables on stdout. A no-op
-#                                            (that prints them again) when both run.
-#   scripts/test-servers.sh stop             stop both, by the pids 'start' recorded
-#   scripts/test-servers.sh env              print the variables (exit 1 if not running)
-#   scripts/test-servers.sh status           exit 0 iff both are running and ready
+#   eval "$(scripts/test-servers.sh start [postgres|minio]...)"
+#         start the named servers (default: both), building minio/mc first if needed
+#         (see scripts/tools.sh), wait until they are ready and print the variables
+#         of every server this instance runs on stdout. A server that already runs
+#         and is ready is left alone; what is left of one that died is stopped first.
+#   scripts/test-servers.sh stop [--crash] [postgres|minio]...
+#         stop the named servers (default: all, and the guard), by the pids 'start'
+#         recorded. --crash stops them the way a failing machine would: SIGKILL to
+#         minio, an immediate shutdown of postgres (no checkpoint, crash recovery at
+#         the next start).
+#   scripts/test-servers.sh destroy   stop everything and remove the instance's data,
+#                                     logs and run directory
+#   scripts/test-servers.sh env       print the variables (exit 1 unless every server
+#                                     of the instance runs)
+#   scripts/test-servers.sh status    exit 0 iff every server of the instance runs and
+#                                     is ready
 #
-# Variables printed: MINIO_ENDPOINT (host:port) MINIO_URL MINIO_ROOT_USER
-#   MINIO_ROOT_PASSWORD MINIO_PID MINIO MC MC_CONFIG_DIR MC_ALIAS PGHOST PGPORT PGUSER
-#   PGBIN PGDATA PG_PID DATABASE_URL
+# Variables printed: VX_TEST_RUN, then for MinIO: MINIO_ENDPOINT (host:port) MINIO_URL
+#   MINIO_ROOT_USER MINIO_ROOT_PASSWORD MINIO_PID MINIO MC MC_CONFIG_DIR MC_ALIAS;
+#   for PostgreSQL: PGHOST PGPORT PGUSER PGBIN PGDATA PG_PID DATABASE_URL.
 #
 # MinIO and mc are AGPL-3.0: built from the Go module proxy by scripts/tools.sh and
 # only ever run as separate processes; never import them into the project.
@@ -26,8 +37,12 @@
 #   VX_PG_PORT [55432] VX_PG_VERSION [15] VX_PG_DIR [$VX_TEST_RUN/pg, see above]
 #   VX_MINIO_PORT [59000] VX_MINIO_CONSOLE_PORT [59001]
 #   VX_MINIO_ROOT_USER [vxadmin] VX_MINIO_ROOT_PASSWORD [vxadmin-secret-123]
-#   VX_TS_FRESH [1]   1: a cold start begins with empty data directories
+#   VX_TS_FRESH [1]   1: a server that is started begins with an empty data directory;
+#                     0 keeps its data (a restart after 'stop' or a crash)
 #   VX_TS_TIMEOUT [60]
+#   VX_TS_OWNER_PID   for an instance of one process's own (a test run): 'start' also
+#                     starts a guard that runs 'destroy' as soon as that process ends,
+#                     however it ends (killed, timed out), so nothing is left running
 set -euo pipefail
 
 _VX_NAME=test-servers
@@ -70,30 +85,73 @@ pg_dir() {
   fi
 }
 
+SERVERS=(postgres minio)
+
 recorded() { if [[ -f $PIDS ]]; then awk -v n="$1" '$1 == n { print $2 }' "$PIDS" | tail -1; fi; }
+# forget NAME: drop NAME's record (it was stopped)
+forget() {
+  [[ -f $PIDS ]] || return 0
+  awk -v n="$1" '$1 != n' "$PIDS" >"$PIDS.new" && mv "$PIDS.new" "$PIDS"
+  [[ -s $PIDS ]] || rm -f "$PIDS"
+}
+# instance_servers: the servers this instance runs (recorded by 'start'), in SERVERS order
+instance_servers() {
+  local name
+  for name in "${SERVERS[@]}"; do [[ -n $(recorded "$name") ]] && echo "$name"; done
+  return 0
+}
 minio_bin() { "$SCRIPTS/tools.sh" path minio 2>/dev/null || true; }
 mc_bin() { "$SCRIPTS/tools.sh" path mc 2>/dev/null || true; }
 
 minio_ready() { curl -sf --max-time 2 -o /dev/null "http://127.0.0.1:$MINIO_PORT/minio/health/ready"; }
 pg_ready() { "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"; }
 
-running() { # both recorded servers alive (and the right programs) and ready
+# executable NAME: the program a recorded NAME process must be running
+executable() {
+  case $1 in
+    minio) minio_bin ;;
+    postgres) echo "$PGBIN/postgres" ;;
+    guard) echo "$BASH" ;;
+  esac
+}
+
+# ready NAME: the server answers (the guard has nothing to answer)
+ready() {
+  case $1 in
+    minio) minio_ready ;;
+    postgres) pg_ready ;;
+    guard) true ;;
+  esac
+}
+
+# server_running NAME: its recorded process is alive, runs the right program, and is ready
+server_running() {
   local pid
-  [[ -f $PIDS ]] || return 1
-  pid=$(recorded minio); [[ -n $pid ]] && pid_is "$pid" "$(minio_bin)" || return 1
-  pid=$(recorded postgres); [[ -n $pid ]] && pid_is "$pid" "$PGBIN/postgres" || return 1
-  minio_ready && pg_ready
+  pid=$(recorded "$1")
+  [[ -n $pid ]] && pid_is "$pid" "$(executable "$1")" && ready "$1"
+}
+
+# running: every server of the instance runs and is ready (and there is one)
+running() {
+  local name any=0
+  for name in $(instance_servers); do
+    any=1
+    server_running "$name" || return 1
+  done
+  ((any))
 }
 
 # shq VALUE: VALUE single-quoted for the shell (eval-able and plain to read)
 shq() { local q="'\\''"; printf "'%s'" "${1//\'/$q}"; }
 
 print_env() {
-  local pgdir name value
-  pgdir=$(pg_dir)
+  local name value
   while read -r name value; do
     printf 'export %s=%s\n' "$name" "$(shq "$value")"
-  done <<EOF
+  done < <(
+    echo "VX_TEST_RUN $RUN"
+    if [[ -n $(recorded minio) ]]; then
+      cat <<VARS
 MINIO_ENDPOINT 127.0.0.1:$MINIO_PORT
 MINIO_URL http://127.0.0.1:$MINIO_PORT
 MINIO_ROOT_USER $ROOT_USER
@@ -103,34 +161,39 @@ MINIO $(minio_bin)
 MC $(mc_bin)
 MC_CONFIG_DIR $RUN/mc
 MC_ALIAS $MC_ALIAS
+VARS
+    fi
+    if [[ -n $(recorded postgres) ]]; then
+      cat <<VARS
 PGHOST 127.0.0.1
 PGPORT $PG_PORT
 PGUSER postgres
 PGBIN $PGBIN
-PGDATA $pgdir/data
+PGDATA $(pg_dir)/data
 PG_PID $(recorded postgres)
 DATABASE_URL postgres://postgres@127.0.0.1:$PG_PORT/postgres?sslmode=disable
-EOF
+VARS
+    fi
+  )
 }
 
-stop_recorded() {
-  local name pid exe
-  [[ -f $PIDS ]] || return 0
-  while read -r name pid; do
-    if [[ -z $pid ]] || ! alive "$pid"; then continue; fi
-    case $name in
-      minio) exe=$(minio_bin) ;;
-      postgres) exe=$PGBIN/postgres ;;
-      *) continue ;;
-    esac
+# stop_server NAME [crash]: stop the recorded NAME process (if it still runs) and forget it
+stop_server() {
+  local name=$1 how=${2:-} pid exe
+  pid=$(recorded "$name")
+  if [[ -n $pid && $pid != "$$" ]] && alive "$pid"; then
+    exe=$(executable "$name")
     if ! pid_is "$pid" "$exe"; then
       warn "pid $pid is alive but is not our $name ($(readlink "/proc/$pid/exe" 2>/dev/null)): not touching it"
-      continue
+    elif [[ $how == crash ]]; then
+      # postgres: SIGQUIT is the "immediate" shutdown (what pg_ctl -m immediate sends)
+      if [[ $name == postgres ]]; then stop_pid postgres "$pid" 30 QUIT; else stop_pid "$name" "$pid" 5 KILL; fi
+    else
+      # postgres: SIGINT is the "fast" shutdown (what pg_ctl -m fast sends)
+      if [[ $name == postgres ]]; then stop_pid postgres "$pid" 30 INT; else stop_pid "$name" "$pid" 15; fi
     fi
-    # postgres: SIGINT is the "fast" shutdown (what pg_ctl -m fast sends)
-    if [[ $name == postgres ]]; then stop_pid postgres "$pid" 30 INT; else stop_pid "$name" "$pid" 15; fi
-  done < <(tac "$PIDS")
-  rm -f "$PIDS"
+  fi
+  forget "$name"
 }
 
 start_postgres() {
@@ -141,6 +204,7 @@ start_postgres() {
     install -d -m 0755 -o root -g root /var/tmp/vxplatform
   fi
   mkdir -p "$dir"
+  echo "$dir" >"$RUN/pg-dir" # for 'destroy', whatever VX_PG_PORT it is given
   ((AS_ROOT)) && chown postgres:postgres "$dir"
   chmod 700 "$dir"
   if [[ ! -f $dir/data/PG_VERSION ]]; then
@@ -161,7 +225,15 @@ start_postgres() {
 }
 
 start_minio() {
-  local minio=$1 pid t0
+  local minio mc pid t0
+  minio=$(minio_bin)
+  mc=$(mc_bin)
+  if [[ -z $minio || -z $mc ]]; then
+    log "building minio and mc first (about 10 minutes cold)"
+    "$SCRIPTS/tools.sh" minio mc >/dev/null
+    minio=$(minio_bin)
+    mc=$(mc_bin)
+  fi
   if [[ $FRESH == 1 ]]; then rm -rf "$RUN/minio-data" "$RUN/mc"; fi
   mkdir -p "$RUN/minio-data"
   t0=$(now_ms)
@@ -176,68 +248,146 @@ start_minio() {
     die "minio not ready (log: $RUN/minio.log)"
   fi
   log "minio ready in $(elapsed "$t0")s (pid $pid, http://127.0.0.1:$MINIO_PORT)"
-}
-
-cmd_start() {
-  local minio mc
-  mkdir -p "$RUN"
-  take_lock
-  if running; then
-    log "already running"
-    print_env
-    return 0
-  fi
-  if [[ -f $PIDS ]]; then
-    log "found state of an earlier run that is not healthy: stopping what is left of it"
-    stop_recorded
-  fi
-  ensure_debs curl:curl "$PGBIN/initdb:postgresql-$PG_VERSION" "$PGBIN/psql:postgresql-client-$PG_VERSION"
-  ((AS_ROOT == 0)) || id postgres >/dev/null 2>&1 || die "no 'postgres' user (it comes with the postgresql-common package)"
-  minio=$(minio_bin)
-  mc=$(mc_bin)
-  if [[ -z $minio || -z $mc ]]; then
-    log "building minio and mc first (about 10 minutes cold)"
-    "$SCRIPTS/tools.sh" minio mc >/dev/null
-    minio=$(minio_bin)
-    mc=$(mc_bin)
-  fi
-  require_free_ports postgres="$PG_PORT" minio="$MINIO_PORT" minio-console="$MINIO_CONSOLE_PORT"
-  trap 'rc=$?; if ((rc != 0)); then log "start failed: stopping what was started"; stop_recorded; fi' EXIT
-  start_postgres
-  start_minio "$minio"
   MC_CONFIG_DIR=$RUN/mc "$mc" alias set "$MC_ALIAS" "http://127.0.0.1:$MINIO_PORT" "$ROOT_USER" "$ROOT_PASSWORD" >/dev/null \
     || die "mc alias set failed"
   log "mc alias '$MC_ALIAS' set (MC_CONFIG_DIR=$RUN/mc)"
+}
+
+# proc_started PID: the process's start time (clock ticks since boot), which tells it
+# apart from a later process that got the same pid
+proc_started() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  awk '{ print $20 }' <<<"$stat"
+}
+
+# start_guard OWNER_PID: a process of its own session that runs 'destroy' when
+# OWNER_PID ends (the owner's cleanup may never run: a killed or timed-out test)
+start_guard() {
+  local owner=$1 since pid
+  if ! [[ $owner =~ ^[0-9]+$ ]] || ! since=$(proc_started "$owner"); then
+    die "VX_TS_OWNER_PID=$owner is not a running process"
+  fi
+  if server_running guard; then return 0; fi
+  stop_server guard
+  pid=$(spawn_server "$RUN" guard "$RUN/guard.log" "$BASH" "$SCRIPTS/test-servers.sh" guard "$owner" "$since")
+  echo "guard $pid" >>"$PIDS"
+  log "guard started (pid $pid): destroys this instance when process $owner ends"
+}
+
+# cmd_guard OWNER_PID STARTED: wait for the owner to end, then destroy the instance
+cmd_guard() {
+  local owner=$1 since=$2
+  while [[ $(proc_started "$owner") == "$since" ]]; do sleep 1; done
+  log "process $owner ended: destroying the instance in $RUN"
+  exec "$BASH" "$SCRIPTS/test-servers.sh" destroy
+}
+
+# stop_starting_on_failure: the EXIT trap of 'start': a failed start leaves nothing running
+# shellcheck disable=SC2317 # invoked by the trap
+stop_starting_on_failure() {
+  local rc=$? name
+  ((rc != 0)) || return 0
+  log "start failed: stopping what was started"
+  for name in "${STARTING[@]}"; do stop_server "$name"; done
+}
+
+cmd_start() {
+  local name wanted=("$@")
+  ((${#wanted[@]})) || wanted=("${SERVERS[@]}")
+  for name in "${wanted[@]}"; do
+    [[ $name == postgres || $name == minio ]] || die "unknown server '$name' (known: ${SERVERS[*]})"
+  done
+  mkdir -p "$RUN"
+  take_lock
+  ensure_debs curl:curl
+  local ports=()
+  STARTING=()
+  for name in "${wanted[@]}"; do
+    if server_running "$name"; then
+      log "$name already running"
+      continue
+    fi
+    if [[ -n $(recorded "$name") ]]; then
+      log "found $name of an earlier run that is not healthy: stopping what is left of it"
+      stop_server "$name"
+    fi
+    STARTING+=("$name")
+  done
+  if [[ " ${STARTING[*]} " == *" postgres "* ]]; then
+    ensure_debs "$PGBIN/initdb:postgresql-$PG_VERSION" "$PGBIN/psql:postgresql-client-$PG_VERSION"
+    ((AS_ROOT == 0)) || id postgres >/dev/null 2>&1 || die "no 'postgres' user (it comes with the postgresql-common package)"
+    ports+=(postgres="$PG_PORT")
+  fi
+  if [[ " ${STARTING[*]} " == *" minio "* ]]; then
+    ports+=(minio="$MINIO_PORT" minio-console="$MINIO_CONSOLE_PORT")
+  fi
+  ((${#ports[@]} == 0)) || require_free_ports "${ports[@]}"
+  trap stop_starting_on_failure EXIT
+  if [[ -n ${VX_TS_OWNER_PID:-} ]]; then start_guard "$VX_TS_OWNER_PID"; fi
+  for name in "${STARTING[@]}"; do
+    case $name in
+      postgres) start_postgres ;;
+      minio) start_minio ;;
+    esac
+  done
   trap - EXIT
   print_env
 }
 
 cmd_stop() {
+  local how='' name wanted=()
+  for name in "$@"; do
+    case $name in
+      --crash) how=crash ;;
+      postgres | minio) wanted+=("$name") ;;
+      *) die "unknown server '$name' (known: ${SERVERS[*]})" ;;
+    esac
+  done
   mkdir -p "$RUN"
   take_lock
   if [[ ! -f $PIDS ]]; then log "not running (no $PIDS)"; return 0; fi
-  stop_recorded
-  log "stopped"
+  if ((${#wanted[@]} == 0)); then wanted=(minio postgres guard); fi
+  for name in "${wanted[@]}"; do stop_server "$name" "$how"; done
+  log "stopped ${wanted[*]}"
+}
+
+cmd_destroy() {
+  local pgdir
+  mkdir -p "$RUN"
+  take_lock
+  for name in minio postgres guard; do stop_server "$name"; done
+  pgdir=$(cat "$RUN/pg-dir" 2>/dev/null || pg_dir)
+  rm -rf "$pgdir" "$RUN/minio-data" "$RUN/mc" "$RUN/pg" "$RUN"/*.log "$RUN/pg-dir" "$PIDS" "$RUN/.cmd.lock"
+  rmdir "$RUN" 2>/dev/null || warn "$RUN holds files this script did not make: left in place"
+  if [[ $pgdir == /var/tmp/vxplatform/* ]]; then rmdir /var/tmp/vxplatform 2>/dev/null || true; fi
+  log "destroyed the instance in $RUN"
 }
 
 cmd_status() {
-  local pid rc=0
-  pid=$(recorded minio)
-  if [[ -n $pid ]] && pid_is "$pid" "$(minio_bin)" && minio_ready; then echo "minio     pid $pid ready http://127.0.0.1:$MINIO_PORT"
-  else echo "minio     NOT running"; rc=1; fi
-  pid=$(recorded postgres)
-  if [[ -n $pid ]] && pid_is "$pid" "$PGBIN/postgres" && pg_ready; then echo "postgres  pid $pid ready 127.0.0.1:$PG_PORT"
-  else echo "postgres  NOT running"; rc=1; fi
+  local name rc=0 where
+  if [[ -z $(instance_servers) ]]; then echo "not running (nothing recorded in $RUN)"; return 1; fi
+  for name in $(instance_servers); do
+    where=127.0.0.1:$PG_PORT
+    [[ $name == minio ]] && where=http://127.0.0.1:$MINIO_PORT
+    if server_running "$name"; then printf '%-9s pid %s ready %s\n' "$name" "$(recorded "$name")" "$where"
+    else printf '%-9s NOT running\n' "$name"; rc=1; fi
+  done
   return $rc
 }
 
 usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; }
 
-case ${1:-} in
-  start) cmd_start ;;
-  stop) cmd_stop ;;
+cmd=${1:-}
+shift || true
+case $cmd in
+  start) cmd_start "$@" ;;
+  stop) cmd_stop "$@" ;;
+  destroy) cmd_destroy ;;
   status) cmd_status ;;
   env) if running; then print_env; else die "not running: run '$0 start'"; fi ;;
+  guard) cmd_guard "$@" ;; # internal: started by 'start' with VX_TS_OWNER_PID
   help | -h | --help) usage ;;
   *) usage >&2; exit 2 ;;
 esac

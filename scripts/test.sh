@@ -37,6 +37,14 @@ if [ -x scripts/build-policy-pack.sh ]; then
   scripts/build-policy-pack.sh
 fi
 
+# pgBackRest for the point-in-time-recovery tests (internal/pitr): Debian's 2.45,
+# the version the database image pins.
+if ! command -v pgbackrest >/dev/null 2>&1; then
+  step "installing pgbackrest (apt)"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends pgbackrest
+fi
+
 integration_packages=$(grep -rl --include='*_test.go' '^//go:build integration' . | xargs -r -n1 dirname | sort -u)
 if [ -n "$integration_packages" ]; then
   step "integration tests against real PostgreSQL and MinIO"

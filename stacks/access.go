@@ -16,6 +16,9 @@ const (
 	BackupBucketPrefix = "dataplatform-backups-"
 	// BackupObjectPrefix is where the database dumps go inside a backup bucket.
 	BackupObjectPrefix = "postgres/"
+	// ArchiveObjectPrefix is where pgBackRest keeps its repository (base backups
+	// and the WAL archive) inside a backup bucket, next to the dumps.
+	ArchiveObjectPrefix = "pgbackrest/"
 )
 
 // SensitiveBuckets are the buckets that hold patient data.
@@ -42,6 +45,12 @@ const (
 	// AccessWriteOnly writes new objects and nothing else: a backup identity can
 	// neither read nor delete what it wrote.
 	AccessWriteOnly Access = "write-only"
+	// AccessReadWriteKeepVersions lists, reads, writes and deletes objects but can
+	// never remove an earlier version: on a versioned bucket a delete only hides
+	// the object (a delete marker), and what it hid stays until the lifecycle
+	// rule expires it. pgBackRest needs delete (expire) and read (archive-get);
+	// a stolen key still cannot destroy the history.
+	AccessReadWriteKeepVersions Access = "read-write-keep-versions"
 )
 
 // Store says which object store an identity lives in.
@@ -60,6 +69,9 @@ const (
 	PurposeViewer  Purpose = "viewer"  // the frontend: shows files, reads only
 	PurposeBackup  Purpose = "backup"  // the backup CronJob: writes its own backup prefix
 	PurposeRestore Purpose = "restore" // restore jobs: read a backup prefix
+	// PurposeArchive is pgBackRest in the database pod and its backup CronJobs:
+	// the environment's own repository prefix only.
+	PurposeArchive Purpose = "archive"
 )
 
 // Grant is one cell of the access matrix.
@@ -118,6 +130,13 @@ func accessMatrix(id StackIdentity, target string, readBuckets []string, backup 
 		ids = append(ids, Identity{Name: name(PurposeBackup), Purpose: PurposeBackup, Store: StoreCentral,
 			Grants: []Grant{{Bucket: backup.Bucket, Prefix: backup.Prefix, Access: AccessWriteOnly}}})
 	}
+	if backup.Enabled && id.Kind.Sensitive() {
+		// Point-in-time recovery for the patient-data databases. Its own identity,
+		// not the dump writer's: the dump identity stays write-only, and nothing
+		// but this environment's pgBackRest can read its WAL.
+		ids = append(ids, Identity{Name: name(PurposeArchive), Purpose: PurposeArchive, Store: StoreCentral,
+			Grants: []Grant{{Bucket: backup.Bucket, Prefix: ArchiveObjectPrefix, Access: AccessReadWriteKeepVersions}}})
+	}
 	if src := backup.RestoreFrom; src != nil {
 		ids = append(ids, Identity{Name: name(PurposeRestore), Purpose: PurposeRestore, Store: StoreCentral,
 			Grants: []Grant{{Bucket: src.Bucket, Prefix: src.Prefix, Access: AccessRead}}})
@@ -140,6 +159,8 @@ var (
 	objectWriteActions  = []string{"s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"}
 	objectDeleteActions = []string{"s3:DeleteObject"}
 	bucketUploadActions = []string{"s3:GetBucketLocation", "s3:ListBucketMultipartUploads"}
+	// MinIO lets s3:DeleteObject remove a given version too, unless this is denied.
+	objectVersionDeleteActions = []string{"s3:DeleteObjectVersion"}
 )
 
 // PolicyStatement is one statement of an S3 IAM policy document.
@@ -196,6 +217,9 @@ func (g Grant) statements(sid string) []PolicyStatement {
 		return []PolicyStatement{bucket(bucketUploadActions), list, objects(objectReadActions, objectWriteActions, objectDeleteActions)}
 	case AccessWriteOnly:
 		return []PolicyStatement{bucket(bucketUploadActions), objects(objectWriteActions)}
+	case AccessReadWriteKeepVersions:
+		keep := PolicyStatement{Sid: sid + "KeepVersions", Effect: "Deny", Action: objectVersionDeleteActions, Resource: []string{bucketARN + "/*"}}
+		return []PolicyStatement{bucket(bucketUploadActions), list, objects(objectReadActions, objectWriteActions, objectDeleteActions), keep}
 	}
 	panic(fmt.Sprintf("grant on %s: unknown access %q", g.Bucket, g.Access))
 }

@@ -33,12 +33,14 @@ func cellsOf(ids []Identity) []cell {
 var expectedAccessMatrix = map[string][]cell{
 	"production": {
 		{"dataplatform-production-app", StoreCentral, "dataplatform-prod", "", AccessReadWrite},
+		{"dataplatform-production-archive", StoreCentral, "dataplatform-backups-production", "pgbackrest/", AccessReadWriteKeepVersions},
 		{"dataplatform-production-backup", StoreCentral, "dataplatform-backups-production", "postgres/", AccessWriteOnly},
 		{"dataplatform-production-viewer", StoreCentral, "dataplatform-prod", "", AccessRead},
 	},
 	"staging": {
 		{"dataplatform-staging-app", StoreCentral, "dataplatform-dev", "", AccessReadWrite},
 		{"dataplatform-staging-app", StoreCentral, "dataplatform-prod", "", AccessRead},
+		{"dataplatform-staging-archive", StoreCentral, "dataplatform-backups-staging", "pgbackrest/", AccessReadWriteKeepVersions},
 		{"dataplatform-staging-backup", StoreCentral, "dataplatform-backups-staging", "postgres/", AccessWriteOnly},
 		{"dataplatform-staging-restore", StoreCentral, "dataplatform-backups-production", "postgres/", AccessRead},
 		{"dataplatform-staging-viewer", StoreCentral, "dataplatform-dev", "", AccessRead},

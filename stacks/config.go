@@ -15,13 +15,23 @@ const ConfigNamespace = "data-platform"
 type Config map[string]string
 
 // ConfigKey documents one config key and the kinds of environment that use it.
+// Pulumi.yaml declares every key with its type, secrecy and Doc.
 type ConfigKey struct {
-	Name     string
+	Name string
+	// Type is the Pulumi config type: ConfigString, ConfigInteger or ConfigBoolean.
+	Type     string
 	Kinds    []Kind
 	Secret   bool
 	Required bool
 	Doc      string
 }
+
+// Pulumi config types of the keys.
+const (
+	ConfigString  = "string"
+	ConfigInteger = "integer"
+	ConfigBoolean = "boolean"
+)
 
 var (
 	allKinds      = []Kind{KindProduction, KindStaging, KindPublic, KindPreviews, KindPreview}
@@ -32,31 +42,31 @@ var (
 
 // ConfigKeys is every key a stack may set. The README's config reference follows it.
 var ConfigKeys = []ConfigKey{
-	{Name: "kubeContext", Kinds: allKinds, Required: true, Doc: "kubeconfig context of the target cluster (the Kubernetes provider is explicit, never ambient)"},
-	{Name: "frontendTag", Kinds: workloadKinds, Required: true, Doc: "tag of ghcr.io/virdx/vxplatform-frontend"},
-	{Name: "apiTag", Kinds: workloadKinds, Required: true, Doc: "tag of ghcr.io/virdx/vxplatform-api"},
-	{Name: "backupTag", Kinds: workloadKinds, Required: true, Doc: "tag of ghcr.io/virdx/vxplatform-backup (backup and restore jobs)"},
-	{Name: "frontendReplicas", Kinds: workloadKinds, Doc: "frontend replicas: 2-10 (default 2), previews 1-2 (default 1)"},
-	{Name: "apiReplicas", Kinds: workloadKinds, Doc: "API replicas: 2-10 (default 2), previews 1-2 (default 1)"},
-	{Name: "storageClass", Kinds: workloadKinds, Doc: "storage class of the Postgres volume (default: the cluster's default)"},
-	{Name: "postgresStorage", Kinds: workloadKinds, Doc: "Postgres volume size: 10Gi-2Ti (default 50Gi), previews 1Gi-10Gi (default 2Gi)"},
-	{Name: "pinImages", Kinds: workloadKinds, Doc: "deploy images by registry digest; always true on production and staging, default false elsewhere"},
-	{Name: "s3Endpoint", Kinds: workloadKinds, Required: true, Doc: "host:port of the central MinIO"},
-	{Name: "s3UseTLS", Kinds: workloadKinds, Doc: "talk to the central MinIO over TLS (default true)"},
-	{Name: "s3EgressCidr", Kinds: workloadKinds, Doc: "address range the egress policy opens for the central MinIO (default: its IP/32; required when s3Endpoint is a hostname)"},
-	{Name: "minioUser", Kinds: workloadKinds, Secret: true, Required: true, Doc: "admin user the MinIO provider manages buckets and identities with (secret)"},
-	{Name: "minioPassword", Kinds: workloadKinds, Secret: true, Required: true, Doc: "its password (secret)"},
-	{Name: "registryUser", Kinds: workloadKinds, Secret: true, Doc: "ghcr.io user for digest lookups (secret; with registryPassword)"},
-	{Name: "registryPassword", Kinds: workloadKinds, Secret: true, Doc: "ghcr.io token for digest lookups (secret; with registryUser)"},
-	{Name: "bucket", Kinds: storedKinds, Doc: "the environment's own target bucket (defaults: dataplatform-prod, dataplatform-dev, dataplatform-public)"},
-	{Name: "sourceBucket", Kinds: previewKinds, Doc: "central bucket a preview reads (default dataplatform-public); never a patient-data bucket"},
-	{Name: "backupSchedule", Kinds: storedKinds, Doc: "cron schedule of the backup CronJob (default '15 2 * * *', UTC)"},
-	{Name: "backupRetentionDays", Kinds: storedKinds, Doc: "days a backup is kept before its lifecycle rule expires it: 7-3650 (default 30)"},
-	{Name: "ingress", Kinds: workloadKinds, Doc: "expose the frontend through an Ingress (default false)"},
-	{Name: "hostname", Kinds: workloadKinds, Doc: "the Ingress host (default <env>.data.virdx.dev, pr-<N>.previews.data.virdx.dev)"},
-	{Name: "ingressClass", Kinds: workloadKinds, Doc: "ingress class; production and staging may use only 'internal' (default), others default 'nginx'"},
-	{Name: "ingressAllowedSources", Kinds: workloadKinds, Doc: "comma-separated CIDRs allowed to reach the Ingress; required on production and staging when ingress is on"},
-	{Name: "ingressTlsSecret", Kinds: workloadKinds, Doc: "TLS Secret of the Ingress (default <prefix>web-tls)"},
+	{Name: "kubeContext", Type: ConfigString, Kinds: allKinds, Required: true, Doc: "kubeconfig context of the target cluster (the Kubernetes provider is explicit, never ambient)"},
+	{Name: "frontendTag", Type: ConfigString, Kinds: workloadKinds, Required: true, Doc: "tag of ghcr.io/virdx/vxplatform-frontend"},
+	{Name: "apiTag", Type: ConfigString, Kinds: workloadKinds, Required: true, Doc: "tag of ghcr.io/virdx/vxplatform-api"},
+	{Name: "backupTag", Type: ConfigString, Kinds: workloadKinds, Required: true, Doc: "tag of ghcr.io/virdx/vxplatform-backup (backup and restore jobs)"},
+	{Name: "frontendReplicas", Type: ConfigInteger, Kinds: workloadKinds, Doc: "frontend replicas: 2-10 (default 2), previews 1-2 (default 1)"},
+	{Name: "apiReplicas", Type: ConfigInteger, Kinds: workloadKinds, Doc: "API replicas: 2-10 (default 2), previews 1-2 (default 1)"},
+	{Name: "storageClass", Type: ConfigString, Kinds: workloadKinds, Doc: "storage class of the Postgres volume (default: the cluster's default)"},
+	{Name: "postgresStorage", Type: ConfigString, Kinds: workloadKinds, Doc: "Postgres volume size: 10Gi-2Ti (default 50Gi), previews 1Gi-10Gi (default 2Gi)"},
+	{Name: "pinImages", Type: ConfigBoolean, Kinds: workloadKinds, Doc: "deploy images by registry digest; always true on production and staging, default false elsewhere"},
+	{Name: "s3Endpoint", Type: ConfigString, Kinds: workloadKinds, Required: true, Doc: "host:port of the central MinIO"},
+	{Name: "s3UseTLS", Type: ConfigBoolean, Kinds: workloadKinds, Doc: "talk to the central MinIO over TLS (default true)"},
+	{Name: "s3EgressCidr", Type: ConfigString, Kinds: workloadKinds, Doc: "address range the egress policy opens for the central MinIO (default: its IP/32; required when s3Endpoint is a hostname)"},
+	{Name: "minioUser", Type: ConfigString, Kinds: workloadKinds, Secret: true, Required: true, Doc: "admin user the MinIO provider manages buckets and identities with (secret)"},
+	{Name: "minioPassword", Type: ConfigString, Kinds: workloadKinds, Secret: true, Required: true, Doc: "password of minioUser (secret)"},
+	{Name: "registryUser", Type: ConfigString, Kinds: workloadKinds, Secret: true, Doc: "ghcr.io user for digest lookups (secret; with registryPassword)"},
+	{Name: "registryPassword", Type: ConfigString, Kinds: workloadKinds, Secret: true, Doc: "ghcr.io token for digest lookups (secret; with registryUser)"},
+	{Name: "bucket", Type: ConfigString, Kinds: storedKinds, Doc: "the environment's own target bucket (defaults: dataplatform-prod, dataplatform-dev, dataplatform-public)"},
+	{Name: "sourceBucket", Type: ConfigString, Kinds: previewKinds, Doc: "central bucket a preview reads (default dataplatform-public); never a patient-data bucket"},
+	{Name: "backupSchedule", Type: ConfigString, Kinds: storedKinds, Doc: "cron schedule of the backup CronJob (default '15 2 * * *', UTC)"},
+	{Name: "backupRetentionDays", Type: ConfigInteger, Kinds: storedKinds, Doc: "days a backup is kept before its lifecycle rule expires it: 7-3650 (default 30)"},
+	{Name: "ingress", Type: ConfigBoolean, Kinds: workloadKinds, Doc: "expose the frontend through an Ingress (default false)"},
+	{Name: "hostname", Type: ConfigString, Kinds: workloadKinds, Doc: "the Ingress host (default <env>.data.virdx.dev, pr-<N>.previews.data.virdx.dev)"},
+	{Name: "ingressClass", Type: ConfigString, Kinds: workloadKinds, Doc: "ingress class; production and staging may use only 'internal' (default), others default 'nginx'"},
+	{Name: "ingressAllowedSources", Type: ConfigString, Kinds: workloadKinds, Doc: "comma-separated CIDRs allowed to reach the Ingress; required on production and staging when ingress is on"},
+	{Name: "ingressTlsSecret", Type: ConfigString, Kinds: workloadKinds, Doc: "TLS Secret of the Ingress (default <prefix>web-tls)"},
 }
 
 func (k ConfigKey) appliesTo(kind Kind) bool {
@@ -134,7 +144,7 @@ func (r *reader) checkKeys() {
 		switch {
 		case !known:
 			// An unknown key may be a misspelt secret: its value is not shown.
-			r.problems.add(name, hiddenValue, "one of the keys in the README's config reference")
+			r.problems.add(name, hiddenValue, fmt.Sprintf("a key this program knows: did you mean %s? (every key is in the README's config reference)", Closest(name, configKeyNames())))
 		case !key.appliesTo(r.kind):
 			r.problems.add(name, r.shown(key), fmt.Sprintf("not set: a %s stack does not use %s", r.kind, name))
 		}
@@ -169,4 +179,38 @@ func splitList(v string) []string {
 		}
 	}
 	return out
+}
+
+// Description is how Pulumi.yaml describes the key: what it is, its type, and
+// which stacks use it.
+func (k ConfigKey) Description() string {
+	need := "optional"
+	if k.Required {
+		need = "required"
+	}
+	return fmt.Sprintf("%s. Type %s; %s on %s.", k.Doc, k.Type, need, kindsText(k.Kinds))
+}
+
+// RequiredEverywhere reports whether every kind of stack must set the key: only
+// such keys can be Pulumi project config, which Pulumi requires on every stack.
+func (k ConfigKey) RequiredEverywhere() bool {
+	return k.Required && len(k.Kinds) == len(allKinds)
+}
+
+func kindsText(kinds []Kind) string {
+	names := make([]string, 0, len(kinds))
+	for _, k := range kinds {
+		if k == KindPreview {
+			names = append(names, previewStackPrefix+"<N>")
+		} else {
+			names = append(names, string(k))
+		}
+	}
+	if len(names) == len(allKinds) {
+		return "every stack"
+	}
+	if len(names) == 1 {
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }

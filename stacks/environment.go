@@ -1,7 +1,9 @@
 package stacks
 
-// Environment is everything one stack deploys, as plain values. Components take
-// these values and never ask which kind of environment they are in.
+// Environment is everything one stack deploys, as plain values. Every decision
+// that depends on the kind of environment is one of its fields, made in Load;
+// components take these values and never ask which kind of environment they are
+// in (components/kind_test.go fails if one does).
 type Environment struct {
 	StackIdentity
 	Sensitive bool
@@ -11,9 +13,20 @@ type Environment struct {
 	// OwnsNamespace is false for a pull-request preview: the previews stack owns the
 	// shared namespace, so destroying one preview can never remove it.
 	OwnsNamespace bool
+	// ProtectNamespace guards an owned namespace against deletion: deleting a
+	// patient-data namespace deletes its database volume.
+	ProtectNamespace bool
+	// NamespaceClass is what the owned namespace's labels say about it.
+	NamespaceClass NamespaceClass
+	// HasWorkloads is false for the previews stack, which deploys only the shared
+	// namespace, its quota and its network policies.
+	HasWorkloads bool
 	// NamePrefix is prepended to every Kubernetes object name ("pr-123-" in a preview),
 	// so that previews sharing a namespace never collide.
 	NamePrefix string
+	// PullRequest is the number of the pull request a preview deploys, as its
+	// objects' label value; empty elsewhere.
+	PullRequest string
 
 	Cluster Cluster
 	Sizing  Sizing
@@ -22,6 +35,21 @@ type Environment struct {
 	Backup  Backup
 	Ingress Ingress
 }
+
+// NamespaceClass classifies a namespace for the people and tools that read its labels.
+type NamespaceClass struct {
+	// OwnerKind is the kind of the stack that owns the namespace ("previews" for
+	// the namespace a preview deploys into).
+	OwnerKind string
+	// Sensitivity is SensitivityPatientData or SensitivityNone.
+	Sensitivity string
+}
+
+// Values of NamespaceClass.Sensitivity.
+const (
+	SensitivityPatientData = "patient-data"
+	SensitivityNone        = "none"
+)
 
 // Cluster says which Kubernetes cluster the explicit provider talks to.
 type Cluster struct {
@@ -46,6 +74,10 @@ type Workload struct {
 type Volume struct {
 	Size         string
 	StorageClass string
+	// RetainOnDelete keeps the claim when its workload is deleted: losing an
+	// environment's own data must take a deliberate act. A preview's copy of
+	// public data goes with the preview.
+	RetainOnDelete bool
 }
 
 // Quota is a namespace's ResourceQuota.
@@ -150,6 +182,8 @@ type OwnedBucket struct {
 type Backup struct {
 	Enabled  bool
 	Schedule string
+	// Environment is the name the backup job gives the environment it dumps.
+	Environment string
 	// Bucket and Prefix are where this environment's backups are written.
 	Bucket string
 	Prefix string

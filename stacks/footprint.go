@@ -2,26 +2,18 @@ package stacks
 
 import (
 	"fmt"
-	"regexp"
-	"strconv"
+
+	"k8s.io/apimachinery/pkg/api/resource"
 )
 
-var quantityPattern = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?)(m|Ki|Mi|Gi|Ti)?$`)
-
-var quantitySuffix = map[string]float64{"": 1, "m": 1e-3, "Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30, "Ti": 1 << 40}
-
-// ParseQuantity reads the Kubernetes quantities this model uses (cores, "500m",
-// binary byte sizes) as a plain number.
+// ParseQuantity reads a Kubernetes quantity (cores, "500m", byte sizes) as a
+// plain number, with Kubernetes' own parser.
 func ParseQuantity(q string) (float64, error) {
-	m := quantityPattern.FindStringSubmatch(q)
-	if m == nil {
-		return 0, fmt.Errorf("quantity %q: want a number with an optional m, Ki, Mi, Gi or Ti suffix", q)
-	}
-	n, err := strconv.ParseFloat(m[1], 64)
+	quantity, err := resource.ParseQuantity(q)
 	if err != nil {
 		return 0, fmt.Errorf("quantity %q: %w", q, err)
 	}
-	return n * quantitySuffix[m[2]], nil
+	return quantity.AsApproximateFloat64(), nil
 }
 
 // Footprint is what one deployment of the platform counts against a namespace quota.

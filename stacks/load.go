@@ -23,11 +23,15 @@ func Load(stack string, cfg Config) (Environment, error) {
 		OwnsNamespace: id.Kind != KindPreview,
 		Cluster:       Cluster{KubeContext: r.kubeContext()},
 	}
+	env.ProtectNamespace = env.OwnsNamespace && env.Sensitive
+	env.NamespaceClass = namespaceClass(id.Kind)
 	if id.Kind == KindPreview {
 		env.NamePrefix = fmt.Sprintf("pr-%d-", id.PRNumber)
+		env.PullRequest = strconv.Itoa(id.PRNumber)
 	}
-	switch id.Kind {
-	case KindPreviews:
+	env.HasWorkloads = id.Kind != KindPreviews
+	switch {
+	case !env.HasWorkloads:
 		env.Sizing = previewsNamespaceSizing
 	default:
 		env.Sizing = r.sizing()
@@ -40,6 +44,16 @@ func Load(stack string, cfg Config) (Environment, error) {
 		return Environment{}, &ConfigError{Stack: stack, Problems: r.problems}
 	}
 	return env, nil
+}
+
+// namespaceClass labels a namespace by the kind of stack that owns it: every
+// preview's namespace is the one the previews stack owns.
+func namespaceClass(k Kind) NamespaceClass {
+	class := NamespaceClass{OwnerKind: namespaceSuffix(k), Sensitivity: SensitivityNone}
+	if k.Sensitive() {
+		class.Sensitivity = SensitivityPatientData
+	}
+	return class
 }
 
 func namespaceSuffix(k Kind) string {
@@ -89,7 +103,7 @@ func (r *reader) storageSize(key, fallback string, bounds [2]string) string {
 
 func (r *reader) storageClass() string {
 	v, ok := r.raw("storageClass")
-	if ok && !validHostname(v) && !validDNSLabel(v) {
+	if ok && !validObjectName(v) {
 		r.problems.add("storageClass", v, "a storage class name (lowercase DNS name)")
 	}
 	return v
@@ -132,6 +146,7 @@ func (r *reader) backup(id StackIdentity) Backup {
 		b = Backup{
 			Enabled:       true,
 			Schedule:      r.string("backupSchedule", defaultBackupCron),
+			Environment:   string(id.Kind),
 			Bucket:        BackupBucket(string(id.Kind)),
 			Prefix:        BackupObjectPrefix,
 			RetentionDays: r.intIn("backupRetentionDays", defaultRetentionDays, 7, 3650),
@@ -239,7 +254,7 @@ func (r *reader) ingress(env Environment) Ingress {
 	if !validHostname(ing.Host) {
 		r.problems.add("hostname", ing.Host, allowedHostname)
 	}
-	if !validDNSLabel(ing.TLSSecret) && !validHostname(ing.TLSSecret) {
+	if !validObjectName(ing.TLSSecret) {
 		r.problems.add("ingressTlsSecret", ing.TLSSecret, "a Secret name (lowercase DNS name)")
 	}
 	ing.Class = r.ingressClass(env.Sensitive)

@@ -8,7 +8,7 @@ var persistentSizing = Sizing{
 	Frontend:       Workload{Replicas: 2, Resources: Resources{CPURequest: "250m", MemoryRequest: "256Mi", CPULimit: "1", MemoryLimit: "512Mi"}},
 	API:            Workload{Replicas: 2, Resources: Resources{CPURequest: "500m", MemoryRequest: "512Mi", CPULimit: "2", MemoryLimit: "1Gi"}},
 	Postgres:       Workload{Replicas: 1, Resources: Resources{CPURequest: "1", MemoryRequest: "2Gi", CPULimit: "2", MemoryLimit: "4Gi"}},
-	PostgresVolume: Volume{Size: "50Gi"},
+	PostgresVolume: Volume{Size: "50Gi", RetainOnDelete: true},
 	Job:            Resources{CPURequest: "250m", MemoryRequest: "256Mi", CPULimit: "1", MemoryLimit: "512Mi"},
 	Quota: Quota{CPURequests: "8", MemoryRequests: "16Gi", CPULimits: "16", MemoryLimits: "32Gi",
 		Pods: 40, Claims: 10, Storage: "500Gi"},

@@ -313,3 +313,94 @@ func mustQuantityF(t *testing.T, q string) float64 {
 	}
 	return n
 }
+
+// TestKindDecisions: what each kind of environment decides for the components,
+// which never ask for the kind themselves.
+func TestKindDecisions(t *testing.T) {
+	tests := []struct {
+		stack           string
+		hasWorkloads    bool
+		protect         bool
+		class           NamespaceClass
+		retainDatabase  bool
+		backupNames     string
+		pullRequest     string
+		inClusterObject bool
+	}{
+		{"production", true, true, NamespaceClass{"production", SensitivityPatientData}, true, "production", "", false},
+		{"staging", true, true, NamespaceClass{"staging", SensitivityPatientData}, true, "staging", "", false},
+		{"public", true, false, NamespaceClass{"public", SensitivityNone}, true, "public", "", false},
+		{"previews", false, false, NamespaceClass{"previews", SensitivityNone}, false, "", "", false},
+		{"pr-123", true, false, NamespaceClass{"previews", SensitivityNone}, false, "", "123", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.stack, func(t *testing.T) {
+			env, err := Load(tt.stack, validConfig(tt.stack))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := []any{env.HasWorkloads, env.ProtectNamespace, env.NamespaceClass, env.Sizing.PostgresVolume.RetainOnDelete,
+				env.Backup.Environment, env.PullRequest, env.Storage.TargetIsPreviewStore}
+			want := []any{tt.hasWorkloads, tt.protect, tt.class, tt.retainDatabase, tt.backupNames, tt.pullRequest, tt.inClusterObject}
+			names := []string{"HasWorkloads", "ProtectNamespace", "NamespaceClass", "PostgresVolume.RetainOnDelete", "Backup.Environment", "PullRequest", "Storage.TargetIsPreviewStore"}
+			for i := range got {
+				if got[i] != want[i] {
+					t.Errorf("%s = %v, want %v", names[i], got[i], want[i])
+				}
+			}
+		})
+	}
+}
+
+// TestUnknownKeysSuggestTheClosestKnownKey: a misspelt key is an error naming
+// the key and the known key it is nearest to.
+func TestUnknownKeysSuggestTheClosestKnownKey(t *testing.T) {
+	tests := []struct{ stack, key, suggestion string }{
+		{"production", "apiReplica", "apiReplicas"},
+		{"public", "minioPasword", "minioPassword"},
+		{"staging", "ingres", "ingress"},
+		{"pr-4", "sourcebucket", "sourceBucket"},
+		{"previews", "kubeContex", "kubeContext"},
+		{"public", "replicas", "apiReplicas"},
+		{"public", "backupRetention", "backupRetentionDays"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key, func(t *testing.T) {
+			_, err := Load(tt.stack, with(validConfig(tt.stack), tt.key, "hunter2"))
+			var cfgErr *ConfigError
+			if !errors.As(err, &cfgErr) || len(cfgErr.Problems) != 1 {
+				t.Fatalf("want exactly one problem, got %v", err)
+			}
+			p := cfgErr.Problems[0]
+			if p.Key != tt.key || p.Value != hiddenValue || !strings.Contains(p.Allowed, "did you mean "+tt.suggestion+"?") {
+				t.Errorf("problem %+v: want key %s, value hidden, suggestion %s", p, tt.key, tt.suggestion)
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("the value of an unknown key is shown: %v", err)
+			}
+		})
+	}
+}
+
+func TestClosest(t *testing.T) {
+	tests := []struct {
+		name       string
+		candidates []string
+		want       string
+	}{
+		{"ingres", []string{"ingressClass", "ingress", "hostname"}, "ingress"},
+		{"HOSTNAME", []string{"hostname", "bucket"}, "hostname"},
+		{"abc", []string{"abd", "abe"}, "abd"},
+		{"x", nil, ""},
+	}
+	for _, tt := range tests {
+		if got := Closest(tt.name, tt.candidates); got != tt.want {
+			t.Errorf("Closest(%q, %v) = %q, want %q", tt.name, tt.candidates, got, tt.want)
+		}
+	}
+	for a, b := range map[[2]string]int{{"", "abc"}: 3, {"kitten", "sitting"}: 3, {"same", "same"}: 0, {"flaw", "lawn"}: 2} {
+		if got := editDistance(a[0], a[1]); got != b {
+			t.Errorf("editDistance(%q, %q) = %d, want %d", a[0], a[1], got, b)
+		}
+	}
+}

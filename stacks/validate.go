@@ -5,17 +5,20 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/minio/minio-go/v7/pkg/s3utils"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
 var (
 	// imageTagPattern is the OCI reference grammar for a tag.
 	imageTagPattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
-	// dnsLabelPattern is an RFC 1123 label, lowercase as Kubernetes requires.
-	dnsLabelPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
-	// storageQuantityPattern accepts whole binary sizes only: "2Gb" or "2G" are the
-	// mistakes it exists to catch.
-	storageQuantityPattern = regexp.MustCompile(`^([1-9][0-9]{0,5})(Mi|Gi|Ti)$`)
-	bucketCharsPattern     = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	// wholeBinarySizePattern is the form a storage size config takes: a whole
+	// number of Mi, Gi or Ti. Kubernetes accepts "2G" and "1.5Gi" too; "2Gb" or
+	// "2G" are the mistakes this exists to catch.
+	wholeBinarySizePattern = regexp.MustCompile(`^[1-9][0-9]{0,5}(Mi|Gi|Ti)$`)
 	cronFieldPattern       = regexp.MustCompile(`^(\*|[0-9]+(-[0-9]+)?)(/[0-9]+)?(,(\*|[0-9]+(-[0-9]+)?)(/[0-9]+)?)*$`)
 	numberPattern          = regexp.MustCompile(`[0-9]+`)
 )
@@ -37,45 +40,38 @@ func validImageTag(tag string) bool {
 	return imageTagPattern.MatchString(tag) && tag != "latest"
 }
 
-func validDNSLabel(s string) bool { return dnsLabelPattern.MatchString(s) }
+// validDNSLabel accepts an RFC 1123 label, lowercase as Kubernetes requires.
+func validDNSLabel(s string) bool { return len(validation.IsDNS1123Label(s)) == 0 }
 
-// validHostname accepts a fully qualified DNS name of at least two labels.
+// validObjectName accepts the name of a Kubernetes object such as a Secret or a
+// StorageClass: an RFC 1123 subdomain.
+func validObjectName(s string) bool { return len(validation.IsDNS1123Subdomain(s)) == 0 }
+
+// validHostname accepts a fully qualified DNS name of at least two labels and
+// no trailing dot (Kubernetes would strip it; an Ingress host may not have one).
 func validHostname(s string) bool {
-	if len(s) > 253 {
-		return false
-	}
-	labels := strings.Split(s, ".")
-	if len(labels) < 2 {
-		return false
-	}
-	for _, l := range labels {
-		if !validDNSLabel(l) {
-			return false
-		}
-	}
-	return true
+	return !strings.HasSuffix(s, ".") && len(validation.IsFullyQualifiedDomainName(field.NewPath("host"), s)) == 0
 }
 
-// validBucketName follows the S3 bucket naming rules MinIO enforces.
+// validBucketName follows the S3 bucket naming rules MinIO enforces, and AWS's
+// reserved prefixes and suffixes, so that a bucket name also works on S3.
 func validBucketName(s string) bool {
-	return bucketCharsPattern.MatchString(s) &&
-		!strings.Contains(s, "..") && !strings.Contains(s, ".-") && !strings.Contains(s, "-.") &&
+	return s3utils.CheckValidBucketNameStrict(s) == nil &&
 		net.ParseIP(s) == nil &&
 		!strings.HasPrefix(s, "xn--") && !strings.HasSuffix(s, "-s3alias")
 }
 
-// storageBytes parses a storage quantity; ok is false when it is not one.
+// storageBytes parses a storage size config; ok is false when it is not a whole
+// number of Mi, Gi or Ti.
 func storageBytes(q string) (int64, bool) {
-	m := storageQuantityPattern.FindStringSubmatch(q)
-	if m == nil {
+	if !wholeBinarySizePattern.MatchString(q) {
 		return 0, false
 	}
-	n, err := strconv.ParseInt(m[1], 10, 64)
+	quantity, err := resource.ParseQuantity(q)
 	if err != nil {
 		return 0, false
 	}
-	shift := map[string]uint{"Mi": 20, "Gi": 30, "Ti": 40}[m[2]]
-	return n << shift, true
+	return quantity.Value(), true
 }
 
 var cronFieldRanges = [5][2]int{{0, 59}, {0, 23}, {1, 31}, {1, 12}, {0, 7}}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/minio/minio-go/v7"
 
+	"github.com/virdx/vxplatform-infra/internal/localenv"
 	"github.com/virdx/vxplatform-infra/stacks"
 )
 
@@ -84,7 +85,7 @@ type accessCell struct {
 
 type storeUnderTest struct {
 	name    stacks.Store
-	server  *privateMinio
+	server  *localenv.MinIO
 	buckets []string
 }
 
@@ -98,8 +99,8 @@ func TestAccessMatrixOnRealMinIO(t *testing.T) {
 		identities = append(identities, env.Storage.Identities...)
 	}
 	stores := map[stacks.Store]*storeUnderTest{
-		stacks.StoreCentral: {name: stacks.StoreCentral, server: startPrivateMinio(t)},
-		stacks.StorePreview: {name: stacks.StorePreview, server: startPrivateMinio(t)},
+		stacks.StoreCentral: {name: stacks.StoreCentral, server: privateServers(t, localenv.MinIOServer).MinIO},
+		stacks.StorePreview: {name: stacks.StorePreview, server: privateServers(t, localenv.MinIOServer).MinIO},
 	}
 	// Every bucket any identity is granted, plus every bucket that must stay out
 	// of reach, in the store it lives in.
@@ -122,7 +123,7 @@ func TestAccessMatrixOnRealMinIO(t *testing.T) {
 
 	ctx := context.Background()
 	for _, s := range stores {
-		root := rootClient(t, s.server.endpoint)
+		root := rootClient(t, s.server)
 		for _, b := range s.buckets {
 			if err := root.MakeBucket(ctx, b, minio.MakeBucketOptions{}); err != nil {
 				t.Fatalf("%s store: make bucket %s: %v", s.name, b, err)
@@ -135,7 +136,7 @@ func TestAccessMatrixOnRealMinIO(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		access, secret := createIdentity(t, stores[id.Store].server.endpoint, id.Name, doc)
+		access, secret := createIdentity(t, stores[id.Store].server, id.Name, doc)
 		keys[string(id.Store)+"/"+id.Name] = [2]string{access, secret}
 	}
 
@@ -146,8 +147,8 @@ func TestAccessMatrixOnRealMinIO(t *testing.T) {
 			// An identity exists only in its own store; in the other one every
 			// request must be refused.
 			home := s.name == id.Store
-			client := s3Client(t, s.server.endpoint, idKeys[0], idKeys[1])
-			root := rootClient(t, s.server.endpoint)
+			client := s3Client(t, s.server.Endpoint, idKeys[0], idKeys[1])
+			root := rootClient(t, s.server)
 			for _, bucket := range s.buckets {
 				for _, loc := range locations {
 					for _, op := range []operation{opRead, opList, opWrite, opDelete} {

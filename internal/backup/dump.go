@@ -61,83 +61,94 @@ func choosePartSize(configured, databaseBytes int64) int64 {
 // meanwhile. The manifest is written only after pg_dump exited 0, the upload is
 // complete and the counts are known: any failure leaves "latest" where it was.
 func Dump(ctx context.Context, cfg Config, opts Options) (Manifest, error) {
-	log := opts.logger()
-	pg := cfg.Postgres
-	started := time.Now().UTC()
-	store, err := NewStore(cfg.S3)
-	if err != nil {
+	d := &dumpRun{cfg: cfg, pg: cfg.Postgres, log: opts.logger(), tool: opts.ToolVersion, started: time.Now().UTC()}
+	defer d.close(ctx)
+	if err := runSteps(ctx, d.prepare, d.upload, d.record); err != nil {
 		return Manifest{}, err
 	}
-	pgDump, err := pgTool(pg, "pg_dump")
-	if err != nil {
-		return Manifest{}, err
-	}
-	pgDumpVersion, err := toolVersion(ctx, pgDump)
-	if err != nil {
-		return Manifest{}, err
-	}
+	return d.manifest, nil
+}
 
-	conn, err := connect(ctx, pg, pg.Database)
-	if err != nil {
-		return Manifest{}, err
+// dumpRun is one dump: prepare opens the snapshot, upload streams pg_dump of it
+// to S3, record counts the rows in the same snapshot and writes the manifest.
+// close ends the snapshot and the session.
+type dumpRun struct {
+	cfg     Config
+	pg      PostgresConfig
+	log     *slog.Logger
+	tool    string // recorded in the manifest
+	started time.Time
+
+	store         *Store    // prepare
+	pgDump        string    // prepare: the pg_dump binary
+	conn          *pgx.Conn // prepare: the session that holds the snapshot
+	snapshot      pgx.Tx    // prepare: open until the rows are counted
+	snapshotID    string    // prepare: what pg_dump --snapshot takes
+	databaseBytes int64     // prepare
+	manifest      Manifest  // prepare fills the server's part, upload the archive's, record the rest
+}
+
+// prepare finds pg_dump, inspects the database and opens the snapshot that
+// pg_dump and the row counts share, and chooses the backup's ID.
+func (d *dumpRun) prepare(ctx context.Context) error {
+	var err error
+	if d.store, err = NewStore(d.cfg.S3); err != nil {
+		return err
 	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	var m Manifest
-	var databaseBytes int64
-	err = conn.QueryRow(ctx, `SELECT current_setting('server_version'), current_setting('server_version_num')::int,
+	if d.pgDump, err = pgTool(d.pg, "pg_dump"); err != nil {
+		return err
+	}
+	if d.manifest.PgDumpVersion, err = toolVersion(ctx, d.pgDump); err != nil {
+		return err
+	}
+	if d.conn, err = connect(ctx, d.pg, d.pg.Database); err != nil {
+		return err
+	}
+	m := &d.manifest
+	err = d.conn.QueryRow(ctx, `SELECT current_setting('server_version'), current_setting('server_version_num')::int,
 		pg_encoding_to_char(encoding), pg_database_size(datname) FROM pg_database WHERE datname = current_database()`).
-		Scan(&m.ServerVersion, &m.ServerVersionNum, &m.Encoding, &databaseBytes)
+		Scan(&m.ServerVersion, &m.ServerVersionNum, &m.Encoding, &d.databaseBytes)
 	if err != nil {
-		return Manifest{}, pgError("inspect", pg, pg.Database, err)
+		return pgError("inspect", d.pg, d.pg.Database, err)
 	}
+	if err := d.openSnapshot(ctx); err != nil {
+		return err
+	}
+	if m.ID, err = NewBackupID(d.started); err != nil {
+		return err
+	}
+	m.DumpKey = DumpKey(d.store.Prefix(), m.ID)
+	return nil
+}
 
-	// The snapshot transaction stays open until the counts are taken: pg_dump and
-	// the counts then see the same data.
-	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+// openSnapshot begins the read-only transaction whose snapshot pg_dump uses.
+func (d *dumpRun) openSnapshot(ctx context.Context) error {
+	var err error
+	d.snapshot, err = d.conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
-		return Manifest{}, pgError("begin snapshot in", pg, pg.Database, err)
+		return pgError("begin snapshot in", d.pg, d.pg.Database, err)
 	}
-	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // read-only; nothing to undo
-	var snapshot string
-	if err := tx.QueryRow(ctx, "SELECT pg_export_snapshot()").Scan(&snapshot); err != nil {
-		return Manifest{}, pgError("export snapshot of", pg, pg.Database, err)
+	if err := d.snapshot.QueryRow(ctx, "SELECT pg_export_snapshot()").Scan(&d.snapshotID); err != nil {
+		return pgError("export snapshot of", d.pg, d.pg.Database, err)
 	}
+	return nil
+}
 
-	id, err := NewBackupID(started)
-	if err != nil {
-		return Manifest{}, err
-	}
-	key := DumpKey(store.Prefix(), id)
-	partSize := choosePartSize(cfg.PartSize, databaseBytes)
-	log.Info("dump starting", "backup", id, "database", pg.Database, "server", pg.Address(),
-		"destination", store.describe(key), "databaseBytes", databaseBytes, "partBytes", partSize)
-
+// upload streams pg_dump's output into a multipart upload while hashing and
+// counting it. Whichever side fails first, the other is stopped and no object
+// appears.
+func (d *dumpRun) upload(ctx context.Context) error {
+	id, key := d.manifest.ID, d.manifest.DumpKey
+	partSize := choosePartSize(d.cfg.PartSize, d.databaseBytes)
+	d.log.Info("dump starting", "backup", id, "database", d.pg.Database, "server", d.pg.Address(),
+		"destination", d.store.describe(key), "databaseBytes", d.databaseBytes, "partBytes", partSize)
 	uploadCtx, cancelUpload := context.WithCancel(ctx)
 	defer cancelUpload()
-	cmd := exec.CommandContext(uploadCtx, pgDump, "--format=custom", "--no-password", "--snapshot="+snapshot)
-	cmd.Env = clientEnv(pg, pg.Database)
-	stderr := &tailBuffer{limit: 8 << 10}
-	cmd.Stderr = stderr
-	cmd.WaitDelay = 10 * time.Second
-	stdout, err := cmd.StdoutPipe()
+	stream, err := d.startPgDump(uploadCtx)
 	if err != nil {
-		return Manifest{}, fmt.Errorf("pg_dump: %w", err)
+		return err
 	}
-	if err := cmd.Start(); err != nil {
-		return Manifest{}, fmt.Errorf("start %s: %w", pgDump, err)
-	}
-	stream := &dumpReader{
-		r:    stdout,
-		hash: sha256.New(),
-		wait: sync.OnceValue(func() error {
-			if err := cmd.Wait(); err != nil {
-				return fmt.Errorf("pg_dump of database %q on %s failed (%v): %s", pg.Database, pg.Address(), err, stderr.String())
-			}
-			return nil
-		}),
-		progress: func(n int64) { log.Info("dump progress", "backup", id, "bytesRead", n) },
-	}
-	uploaded, uploadErr := store.uploadStream(uploadCtx, key, stream, partSize)
+	uploaded, uploadErr := d.store.uploadStream(uploadCtx, key, stream, partSize)
 	if uploadErr != nil {
 		// Stop pg_dump (it may be blocked writing to us). The message must name
 		// the real cause: pg_dump failed first exactly when its output ended and
@@ -145,43 +156,84 @@ func Dump(ctx context.Context, cfg Config, opts Options) (Manifest, error) {
 		cancelUpload()
 		dumpErr := stream.wait()
 		if dumpErr != nil && stream.sawEOF {
-			return Manifest{}, fmt.Errorf("%w; the upload to %s was aborted, no backup was written", dumpErr, store.describe(key))
+			return fmt.Errorf("%w; the upload to %s was aborted, no backup was written", dumpErr, d.store.describe(key))
 		}
-		return Manifest{}, fmt.Errorf("%w; pg_dump was stopped, no backup was written", store.s3Error("upload dump", key, uploadErr))
+		return fmt.Errorf("%w; pg_dump was stopped, no backup was written", d.store.s3Error("upload dump", key, uploadErr))
 	}
 	if err := stream.wait(); err != nil { // normally already seen at EOF
-		return Manifest{}, err
+		return err
 	}
 	if uploaded != stream.n {
-		return Manifest{}, fmt.Errorf("upload of %s stored %d bytes but pg_dump wrote %d; no backup was written", store.describe(key), uploaded, stream.n)
+		return fmt.Errorf("upload of %s stored %d bytes but pg_dump wrote %d; no backup was written", d.store.describe(key), uploaded, stream.n)
 	}
-	log.Info("dump uploaded", "backup", id, "bytes", stream.n, "seconds", time.Since(started).Seconds())
+	d.manifest.Size = stream.n
+	d.manifest.SHA256 = hex.EncodeToString(stream.hash.Sum(nil))
+	d.log.Info("dump uploaded", "backup", id, "bytes", stream.n, "seconds", time.Since(d.started).Seconds())
+	return nil
+}
 
-	tables, err := countRows(ctx, tx)
+// startPgDump starts pg_dump in the snapshot; its output is read through the
+// returned dumpReader.
+func (d *dumpRun) startPgDump(ctx context.Context) (*dumpReader, error) {
+	cmd := exec.CommandContext(ctx, d.pgDump, "--format=custom", "--no-password", "--snapshot="+d.snapshotID)
+	cmd.Env = clientEnv(d.pg, d.pg.Database)
+	stderr := &tailBuffer{limit: 8 << 10}
+	cmd.Stderr = stderr
+	cmd.WaitDelay = 10 * time.Second
+	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return Manifest{}, pgError("count rows in", pg, pg.Database, err)
+		return nil, fmt.Errorf("pg_dump: %w", err)
 	}
-	_ = tx.Rollback(ctx)
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", d.pgDump, err)
+	}
+	id := d.manifest.ID
+	return &dumpReader{
+		r:    stdout,
+		hash: sha256.New(),
+		wait: sync.OnceValue(func() error {
+			if err := cmd.Wait(); err != nil {
+				return fmt.Errorf("pg_dump of database %q on %s failed (%v): %s", d.pg.Database, d.pg.Address(), err, stderr.String())
+			}
+			return nil
+		}),
+		progress: func(n int64) { d.log.Info("dump progress", "backup", id, "bytesRead", n) },
+	}, nil
+}
 
-	m.Format = ManifestFormat
-	m.ID = id
-	m.Environment = cfg.Environment
-	m.Database = pg.Database
-	m.DumpKey = key
-	m.DumpFormat = DumpFormat
-	m.Size = stream.n
-	m.SHA256 = hex.EncodeToString(stream.hash.Sum(nil))
-	m.StartedAt = started
-	m.FinishedAt = time.Now().UTC()
-	m.PgDumpVersion = pgDumpVersion
-	m.Tables = tables
-	m.Tool = opts.ToolVersion
-	if err := store.putManifest(ctx, m); err != nil {
-		return Manifest{}, fmt.Errorf("%w; the dump object exists but without a manifest it is not a backup", err)
+// record counts every table's rows in the dump's snapshot and writes the
+// manifest: from this moment the backup exists.
+func (d *dumpRun) record(ctx context.Context) error {
+	tables, err := countRows(ctx, d.snapshot)
+	if err != nil {
+		return pgError("count rows in", d.pg, d.pg.Database, err)
 	}
-	log.Info("backup complete", "backup", id, "manifest", store.describe(ManifestKey(store.Prefix(), id)),
-		"bytes", m.Size, "sha256", m.SHA256, "tables", len(tables), "seconds", m.FinishedAt.Sub(started).Seconds())
-	return m, nil
+	_ = d.snapshot.Rollback(ctx)
+	m := &d.manifest
+	m.Format = ManifestFormat
+	m.Environment = d.cfg.Environment
+	m.Database = d.pg.Database
+	m.DumpFormat = DumpFormat
+	m.StartedAt = d.started
+	m.FinishedAt = time.Now().UTC()
+	m.Tables = tables
+	m.Tool = d.tool
+	if err := d.store.putManifest(ctx, *m); err != nil {
+		return fmt.Errorf("%w; the dump object exists but without a manifest it is not a backup", err)
+	}
+	d.log.Info("backup complete", "backup", m.ID, "manifest", d.store.describe(ManifestKey(d.store.Prefix(), m.ID)),
+		"bytes", m.Size, "sha256", m.SHA256, "tables", len(tables), "seconds", m.FinishedAt.Sub(d.started).Seconds())
+	return nil
+}
+
+// close ends the snapshot (read-only: nothing to undo) and the session.
+func (d *dumpRun) close(ctx context.Context) {
+	if d.snapshot != nil {
+		_ = d.snapshot.Rollback(context.WithoutCancel(ctx))
+	}
+	if d.conn != nil {
+		d.conn.Close(context.WithoutCancel(ctx))
+	}
 }
 
 // dumpReader hashes and counts pg_dump's output as the uploader reads it. At

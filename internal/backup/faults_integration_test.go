@@ -7,19 +7,21 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/minio/minio-go/v7"
+
+	"github.com/virdx/vxplatform-infra/internal/localenv"
 )
 
 // faultFixture is the state every fault must leave alone: a bucket whose
 // latest backup is baseline, and a restore target with its own data.
 type faultFixture struct {
 	pg                      pgServer
-	endpoint, bucket        string
+	s3                      *localenv.MinIO
+	bucket                  string
 	backupKeys, restoreKeys [2]string
 	source, target          string
 	baseline                string
@@ -29,9 +31,9 @@ type faultFixture struct {
 }
 
 // newFaultFixture fills bucket (which backupKeys may write and restoreKeys read).
-func newFaultFixture(t *testing.T, pg pgServer, endpoint, bucket string, backupKeys, restoreKeys [2]string) *faultFixture {
+func newFaultFixture(t *testing.T, pg pgServer, s3 *localenv.MinIO, bucket string, backupKeys, restoreKeys [2]string) *faultFixture {
 	t.Helper()
-	f := &faultFixture{pg: pg, endpoint: endpoint, bucket: bucket, backupKeys: backupKeys, restoreKeys: restoreKeys}
+	f := &faultFixture{pg: pg, s3: s3, bucket: bucket, backupKeys: backupKeys, restoreKeys: restoreKeys}
 	f.source = pg.newDatabase(t)
 	pg.exec(t, f.source, smallDataset...)
 	f.baseline = mustRun(t, "dump", f.dumpEnv()).stdout
@@ -43,17 +45,17 @@ func newFaultFixture(t *testing.T, pg pgServer, endpoint, bucket string, backupK
 
 // snapshot records what must not change.
 func (f *faultFixture) snapshot(t *testing.T) {
-	f.dumpKeys = listKeys(t, f.endpoint, f.bucket, "postgres/dumps/")
+	f.dumpKeys = listKeys(t, f.s3, f.bucket, "postgres/dumps/")
 	f.targetDigest = f.pg.digest(t, f.target)
 	f.targetOID = f.pg.databaseOID(t, f.target)
 }
 
 func (f *faultFixture) dumpEnv() map[string]string {
-	return toolEnv(f.endpoint, f.bucket, f.backupKeys, f.pg, f.source)
+	return toolEnv(f.s3, f.bucket, f.backupKeys, f.pg, f.source)
 }
 
 func (f *faultFixture) restoreEnv() map[string]string {
-	return toolEnv(f.endpoint, f.bucket, f.restoreKeys, f.pg, f.target)
+	return toolEnv(f.s3, f.bucket, f.restoreKeys, f.pg, f.target)
 }
 
 // requireNothingMoved checks the promises every failure keeps: "latest" is
@@ -61,10 +63,10 @@ func (f *faultFixture) restoreEnv() map[string]string {
 // the same database with the same data, with no scratch database left.
 func (f *faultFixture) requireNothingMoved(t *testing.T) {
 	t.Helper()
-	if got := latestBackup(t, f.endpoint, f.bucket, "postgres/"); got != f.baseline {
+	if got := latestBackup(t, f.s3, f.bucket, "postgres/"); got != f.baseline {
 		t.Errorf("latest moved from %s to %s", f.baseline, got)
 	}
-	if got := listKeys(t, f.endpoint, f.bucket, "postgres/dumps/"); strings.Join(got, ",") != strings.Join(f.dumpKeys, ",") {
+	if got := listKeys(t, f.s3, f.bucket, "postgres/dumps/"); strings.Join(got, ",") != strings.Join(f.dumpKeys, ",") {
 		t.Errorf("dump objects changed:\n got %v\nwant %v", got, f.dumpKeys)
 	}
 	if got := f.pg.databaseOID(t, f.target); got != f.targetOID {
@@ -104,7 +106,7 @@ func manifestKeyOf(id string) string { return ManifestKey("postgres/", id) }
 func (f *faultFixture) editManifest(t *testing.T, edit func(map[string]any)) {
 	t.Helper()
 	var doc map[string]any
-	if err := json.Unmarshal(getObject(t, f.endpoint, f.bucket, manifestKeyOf(f.baseline)), &doc); err != nil {
+	if err := json.Unmarshal(getObject(t, f.s3, f.bucket, manifestKeyOf(f.baseline)), &doc); err != nil {
 		t.Fatal(err)
 	}
 	edit(doc)
@@ -112,10 +114,8 @@ func (f *faultFixture) editManifest(t *testing.T, edit func(map[string]any)) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	putObject(t, f.endpoint, f.bucket, manifestKeyOf(f.baseline), data)
+	putObject(t, f.s3, f.bucket, manifestKeyOf(f.baseline), data)
 }
-
-func closedPort(t *testing.T) string { return strconv.Itoa(freePort(t)) }
 
 func TestFaults(t *testing.T) {
 	tests := []struct {
@@ -208,11 +208,11 @@ func TestFaults(t *testing.T) {
 			name: "restore a corrupted dump object (same size)", verb: "restore",
 			prepare: func(t *testing.T, f *faultFixture) map[string]string {
 				key := DumpKey("postgres/", f.baseline)
-				data := getObject(t, f.endpoint, f.bucket, key)
+				data := getObject(t, f.s3, f.bucket, key)
 				for i := len(data) / 2; i < len(data)/2+64; i++ {
 					data[i] ^= 0xff
 				}
-				putObject(t, f.endpoint, f.bucket, key, data)
+				putObject(t, f.s3, f.bucket, key, data)
 				return f.restoreEnv()
 			},
 			want: []string{"is corrupt", "sha256", "was not touched"},
@@ -221,9 +221,9 @@ func TestFaults(t *testing.T) {
 			name: "verify a corrupted dump object", verb: "verify",
 			prepare: func(t *testing.T, f *faultFixture) map[string]string {
 				key := DumpKey("postgres/", f.baseline)
-				data := getObject(t, f.endpoint, f.bucket, key)
+				data := getObject(t, f.s3, f.bucket, key)
 				data[len(data)-10] ^= 0x01
-				putObject(t, f.endpoint, f.bucket, key, data)
+				putObject(t, f.s3, f.bucket, key, data)
 				return f.restoreEnv()
 			},
 			want: []string{"is corrupt"},
@@ -232,8 +232,8 @@ func TestFaults(t *testing.T) {
 			name: "restore a truncated dump object", verb: "restore",
 			prepare: func(t *testing.T, f *faultFixture) map[string]string {
 				key := DumpKey("postgres/", f.baseline)
-				data := getObject(t, f.endpoint, f.bucket, key)
-				putObject(t, f.endpoint, f.bucket, key, data[:len(data)*2/3])
+				data := getObject(t, f.s3, f.bucket, key)
+				putObject(t, f.s3, f.bucket, key, data[:len(data)*2/3])
 				return f.restoreEnv()
 			},
 			want: []string{"truncated or replaced", "refusing to restore it"},
@@ -241,7 +241,7 @@ func TestFaults(t *testing.T) {
 		{
 			name: "restore a dump whose object is gone", verb: "restore",
 			prepare: func(t *testing.T, f *faultFixture) map[string]string {
-				if err := rootClient(t, f.endpoint).RemoveObject(context.Background(), f.bucket, DumpKey("postgres/", f.baseline), minio.RemoveObjectOptions{}); err != nil {
+				if err := rootClient(t, f.s3).RemoveObject(context.Background(), f.bucket, DumpKey("postgres/", f.baseline), minio.RemoveObjectOptions{}); err != nil {
 					t.Fatal(err)
 				}
 				f.snapshot(t)
@@ -294,12 +294,12 @@ func TestFaults(t *testing.T) {
 	// Every case has a bucket of its own; two identities cover them all.
 	buckets := make([]string, len(tests))
 	for i := range tests {
-		buckets[i] = newBucket(t, servers.minioEndpoint)
+		buckets[i] = newBucket(t, shared.MinIO)
 	}
-	backupKeys, restoreKeys := backupIdentitiesFor(t, servers.minioEndpoint, buckets)
+	backupKeys, restoreKeys := backupIdentitiesFor(t, shared.MinIO, buckets)
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFaultFixture(t, sharedPG(), servers.minioEndpoint, buckets[i], backupKeys, restoreKeys)
+			f := newFaultFixture(t, sharedPG(), shared.MinIO, buckets[i], backupKeys, restoreKeys)
 			env := tt.prepare(t, f)
 			res := runTool(t, tt.verb, env)
 			want := tt.want
@@ -315,10 +315,10 @@ func TestFaults(t *testing.T) {
 // The backup identity writes dumps but can neither read, list nor delete them:
 // a stolen backup credential cannot leak or destroy earlier backups.
 func TestBackupIdentityCannotReadListOrDelete(t *testing.T) {
-	bucket := newBucket(t, servers.minioEndpoint)
-	backupKeys, restoreKeys := backupIdentities(t, servers.minioEndpoint, bucket)
-	f := newFaultFixture(t, sharedPG(), servers.minioEndpoint, bucket, backupKeys, restoreKeys)
-	client := s3Client(t, f.endpoint, f.backupKeys[0], f.backupKeys[1])
+	bucket := newBucket(t, shared.MinIO)
+	backupKeys, restoreKeys := backupIdentities(t, shared.MinIO, bucket)
+	f := newFaultFixture(t, sharedPG(), shared.MinIO, bucket, backupKeys, restoreKeys)
+	client := s3Client(t, f.s3.Endpoint, f.backupKeys[0], f.backupKeys[1])
 	ctx := context.Background()
 	dumpKey, manifestKey := DumpKey("postgres/", f.baseline), manifestKeyOf(f.baseline)
 	attempts := []struct {
@@ -356,7 +356,7 @@ func TestBackupIdentityCannotReadListOrDelete(t *testing.T) {
 		})
 	}
 	// Still there, and still restorable.
-	if got := getObject(t, f.endpoint, f.bucket, dumpKey); len(got) == 0 {
+	if got := getObject(t, f.s3, f.bucket, dumpKey); len(got) == 0 {
 		t.Error("the dump is gone")
 	}
 	f.requireNothingMoved(t)
@@ -369,9 +369,9 @@ func TestBackupIdentityCannotReadListOrDelete(t *testing.T) {
 // its entries) hold in the restored copy.
 func TestConcurrentWriterDuringDump(t *testing.T) {
 	pg := sharedPG()
-	endpoint := servers.minioEndpoint
-	bucket := newBucket(t, endpoint)
-	backupKeys, restoreKeys := backupIdentities(t, endpoint, bucket)
+	s3 := shared.MinIO
+	bucket := newBucket(t, s3)
+	backupKeys, restoreKeys := backupIdentities(t, s3, bucket)
 	source := pg.newDatabase(t)
 	pg.exec(t, source,
 		`CREATE TABLE orders (id bigserial PRIMARY KEY, note text, created_at timestamptz NOT NULL DEFAULT clock_timestamp())`,
@@ -390,6 +390,9 @@ func TestConcurrentWriterDuringDump(t *testing.T) {
 		for i := 0; ctx.Err() == nil; i++ {
 			tx, err := conn.Begin(ctx)
 			if err != nil {
+				if ctx.Err() != nil {
+					break // stopped while beginning: not a failure of the writer
+				}
 				writerDone <- err
 				return
 			}
@@ -420,7 +423,7 @@ func TestConcurrentWriterDuringDump(t *testing.T) {
 	time.Sleep(300 * time.Millisecond) // some rows before the dump starts
 
 	dumpStart := time.Now()
-	dump := mustRun(t, "dump", toolEnv(endpoint, bucket, backupKeys, pg, source))
+	dump := mustRun(t, "dump", toolEnv(s3, bucket, backupKeys, pg, source))
 	dumpEnd := time.Now()
 	time.Sleep(200 * time.Millisecond)
 	stopWriter()
@@ -440,8 +443,8 @@ func TestConcurrentWriterDuringDump(t *testing.T) {
 	t.Logf("%d commits during the %s dump", during, dumpEnd.Sub(dumpStart).Round(time.Millisecond))
 
 	target := pg.newDatabase(t)
-	mustRun(t, "restore", toolEnv(endpoint, bucket, restoreKeys, pg, target))
-	m, err := ParseManifest(getObject(t, endpoint, bucket, manifestKeyOf(dump.stdout)))
+	mustRun(t, "restore", toolEnv(s3, bucket, restoreKeys, pg, target))
+	m, err := ParseManifest(getObject(t, s3, bucket, manifestKeyOf(dump.stdout)))
 	if err != nil {
 		t.Fatal(err)
 	}

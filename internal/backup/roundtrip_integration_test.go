@@ -42,9 +42,9 @@ var roundTripDataset = []string{
 
 func TestRoundTrip(t *testing.T) {
 	pg := sharedPG()
-	endpoint := servers.minioEndpoint
-	bucket := newBucket(t, endpoint)
-	backupKeys, restoreKeys := backupIdentities(t, endpoint, bucket)
+	s3 := shared.MinIO
+	bucket := newBucket(t, s3)
+	backupKeys, restoreKeys := backupIdentities(t, s3, bucket)
 	source := pg.newDatabase(t)
 	start := time.Now()
 	pg.exec(t, source, roundTripDataset...)
@@ -59,19 +59,19 @@ func TestRoundTrip(t *testing.T) {
 	}
 
 	// Dump with the write-only backup identity.
-	dump := mustRun(t, "dump", toolEnv(endpoint, bucket, backupKeys, pg, source))
+	dump := mustRun(t, "dump", toolEnv(s3, bucket, backupKeys, pg, source))
 	id := dump.stdout
-	if got := latestBackup(t, endpoint, bucket, "postgres/"); got != id {
+	if got := latestBackup(t, s3, bucket, "postgres/"); got != id {
 		t.Fatalf("latest is %q after dump %q", got, id)
 	}
-	m, err := ParseManifest(getObject(t, endpoint, bucket, ManifestKey("postgres/", id)))
+	m, err := ParseManifest(getObject(t, s3, bucket, ManifestKey("postgres/", id)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := m.Validate("postgres/", ManifestKey("postgres/", id), "production"); err != nil {
 		t.Fatal(err)
 	}
-	archive := getObject(t, endpoint, bucket, m.DumpKey)
+	archive := getObject(t, s3, bucket, m.DumpKey)
 	if sha256Hex(archive) != m.SHA256 || int64(len(archive)) != m.Size {
 		t.Errorf("the stored archive (%d bytes, sha256 %s) is not what the manifest says (%d, %s)", len(archive), sha256Hex(archive), m.Size, m.SHA256)
 	}
@@ -90,7 +90,7 @@ func TestRoundTrip(t *testing.T) {
 	// Restore with the read-only restore identity into a database that does not exist yet ...
 	fresh := uniqueName(t, "_")
 	pg.dropAtCleanup(t, fresh)
-	mustRun(t, "restore", toolEnv(endpoint, bucket, restoreKeys, pg, fresh))
+	mustRun(t, "restore", toolEnv(s3, bucket, restoreKeys, pg, fresh))
 	if got := pg.digest(t, fresh); !sameDigest(got, want) {
 		t.Errorf("restored into a new database: tables differ\n got %v\nwant %v", got, want)
 	}
@@ -100,7 +100,7 @@ func TestRoundTrip(t *testing.T) {
 	pg.exec(t, target, `CREATE TABLE patients (id int)`, `INSERT INTO patients VALUES (1)`, `CREATE TABLE stale (x text)`)
 	oidBefore := pg.databaseOID(t, target)
 	session := pg.connect(t, target)
-	mustRun(t, "restore", toolEnv(endpoint, bucket, restoreKeys, pg, target))
+	mustRun(t, "restore", toolEnv(s3, bucket, restoreKeys, pg, target))
 	if got := pg.digest(t, target); !sameDigest(got, want) {
 		t.Errorf("restored over an existing database: tables differ\n got %v\nwant %v", got, want)
 	}
@@ -114,7 +114,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Errorf("scratch databases left behind: %v", left)
 	}
 
-	verify := mustRun(t, "verify", toolEnv(endpoint, bucket, restoreKeys, pg, target))
+	verify := mustRun(t, "verify", toolEnv(s3, bucket, restoreKeys, pg, target))
 	requireContains(t, "verify output", verify.stderr, "checksum and row counts match the manifest", fmt.Sprintf("tables=%d", len(want)))
 	if left := pg.leftoverScratch(t, target); len(left) > 0 {
 		t.Errorf("verify left scratch databases behind: %v", left)
@@ -124,20 +124,20 @@ func TestRoundTrip(t *testing.T) {
 // A second dump becomes "latest"; an older one stays restorable by name.
 func TestLatestAndNamedBackups(t *testing.T) {
 	pg := sharedPG()
-	endpoint := servers.minioEndpoint
-	bucket := newBucket(t, endpoint)
-	backupKeys, restoreKeys := backupIdentities(t, endpoint, bucket)
+	s3 := shared.MinIO
+	bucket := newBucket(t, s3)
+	backupKeys, restoreKeys := backupIdentities(t, s3, bucket)
 	source := pg.newDatabase(t)
 	pg.exec(t, source, smallDataset...)
-	first := mustRun(t, "dump", toolEnv(endpoint, bucket, backupKeys, pg, source)).stdout
+	first := mustRun(t, "dump", toolEnv(s3, bucket, backupKeys, pg, source)).stdout
 	firstDigest := pg.digest(t, source)
 	pg.exec(t, source, `INSERT INTO patients (name) VALUES ('added after the first backup')`)
-	second := mustRun(t, "dump", toolEnv(endpoint, bucket, backupKeys, pg, source)).stdout
+	second := mustRun(t, "dump", toolEnv(s3, bucket, backupKeys, pg, source)).stdout
 	secondDigest := pg.digest(t, source)
 	if first >= second {
 		t.Fatalf("backup IDs do not sort by time: %s then %s", first, second)
 	}
-	if got := latestBackup(t, endpoint, bucket, "postgres/"); got != second {
+	if got := latestBackup(t, s3, bucket, "postgres/"); got != second {
 		t.Fatalf("latest is %s, want %s", got, second)
 	}
 
@@ -151,7 +151,7 @@ func TestLatestAndNamedBackups(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			target := pg.newDatabase(t)
-			res := mustRun(t, "restore", with(toolEnv(endpoint, bucket, restoreKeys, pg, target), EnvBackupName, tt.backupName))
+			res := mustRun(t, "restore", with(toolEnv(s3, bucket, restoreKeys, pg, target), EnvBackupName, tt.backupName))
 			if got := pg.digest(t, target); !sameDigest(got, tt.want) {
 				t.Errorf("restored %s: got %v, want %v", tt.backupName, got, tt.want)
 			}
@@ -161,6 +161,6 @@ func TestLatestAndNamedBackups(t *testing.T) {
 		})
 	}
 
-	list := mustRun(t, "list", toolEnv(endpoint, bucket, restoreKeys, pg, source))
+	list := mustRun(t, "list", toolEnv(s3, bucket, restoreKeys, pg, source))
 	requireContains(t, "list output", list.stdout, first, second)
 }

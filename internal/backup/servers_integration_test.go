@@ -2,8 +2,10 @@
 
 package backup
 
-// Helpers for the tests against real servers. They read the variables that
-// `scripts/test-servers.sh start` prints and fail (never skip) without them.
+// Helpers for the tests against real servers. The shared servers are the ones
+// `scripts/test-servers.sh start` printed into the environment (read through
+// internal/localenv; the tests fail, never skip, without them); a test that
+// stops or kills a server gets servers of its own from the same script.
 // Every test gets its own databases, buckets and identities, so tests are
 // independent of each other and of anything else using the same servers.
 
@@ -17,17 +19,14 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -35,48 +34,25 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
+	"github.com/virdx/vxplatform-infra/internal/localenv"
 	"github.com/virdx/vxplatform-infra/stacks"
 )
 
-// servers are the shared test servers from scripts/test-servers.sh.
-var servers struct {
-	minioEndpoint, minioRootUser, minioRootPassword string
-	minioBin, mcBin                                 string
-	pgHost, pgUser, pgBin                           string
-	pgPort                                          int
-	tool                                            string // the vxbackup binary under test
-}
+// shared are the test servers from scripts/test-servers.sh; toolPath is the
+// vxbackup binary under test.
+var (
+	shared   *localenv.Servers
+	toolPath string
+)
 
 func TestMain(m *testing.M) {
 	os.Exit(runIntegrationTests(m))
 }
 
 func runIntegrationTests(m *testing.M) int {
-	var missing []string
-	get := func(name string) string {
-		v := os.Getenv(name)
-		if v == "" {
-			missing = append(missing, name)
-		}
-		return v
-	}
-	servers.minioEndpoint = get("MINIO_ENDPOINT")
-	servers.minioRootUser = get("MINIO_ROOT_USER")
-	servers.minioRootPassword = get("MINIO_ROOT_PASSWORD")
-	servers.minioBin = get("MINIO")
-	servers.mcBin = get("MC")
-	servers.pgHost = get("PGHOST")
-	servers.pgUser = get("PGUSER")
-	servers.pgBin = get("PGBIN")
-	port := get("PGPORT")
-	if len(missing) > 0 {
-		fmt.Fprintf(os.Stderr, "FAIL: the integration tests need the test servers; missing %s.\n"+
-			"Start them with: eval \"$(scripts/test-servers.sh start)\"\n", strings.Join(missing, ", "))
-		return 1
-	}
 	var err error
-	if servers.pgPort, err = strconv.Atoi(port); err != nil {
-		fmt.Fprintf(os.Stderr, "FAIL: PGPORT=%q is not a port\n", port)
+	if shared, err = localenv.SharedServers(); err != nil {
+		fmt.Fprintln(os.Stderr, "FAIL: the integration tests need the test servers:", err)
 		return 1
 	}
 	dir, err := os.MkdirTemp("", "vxbackup-it-")
@@ -85,8 +61,8 @@ func runIntegrationTests(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	servers.tool = filepath.Join(dir, "vxbackup")
-	build := exec.Command("go", "build", "-o", servers.tool, "github.com/virdx/vxplatform-infra/cmd/vxbackup")
+	toolPath = filepath.Join(dir, "vxbackup")
+	build := exec.Command("go", "build", "-o", toolPath, "github.com/virdx/vxplatform-infra/cmd/vxbackup")
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "FAIL: building vxbackup: %v\n%s", err, out)
 		return 1
@@ -120,20 +96,17 @@ func uniqueName(t testing.TB, sep string) string {
 // ------------------------------------------------------------- postgres ----
 
 // pgServer is a PostgreSQL server the tests may use.
-type pgServer struct {
-	host string
-	port int
-}
+type pgServer struct{ *localenv.Postgres }
 
-func sharedPG() pgServer { return pgServer{host: servers.pgHost, port: servers.pgPort} }
+func sharedPG() pgServer { return pgServer{shared.Postgres} }
 
 func (s pgServer) connect(t testing.TB, database string) *pgx.Conn {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, fmt.Sprintf("host=%s port=%d user=%s dbname=%s sslmode=disable", s.host, s.port, servers.pgUser, database))
+	conn, err := pgx.Connect(ctx, s.ConnString(database))
 	if err != nil {
-		t.Fatalf("connect to %s on %s:%d: %v", database, s.host, s.port, err)
+		t.Fatalf("connect to %s on %s: %v", database, s.Address(), err)
 	}
 	t.Cleanup(func() { conn.Close(context.Background()) })
 	return conn
@@ -165,7 +138,7 @@ func (s pgServer) dropAtCleanup(t testing.TB, name string) {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		conn, err := pgx.Connect(ctx, fmt.Sprintf("host=%s port=%d user=%s dbname=postgres sslmode=disable", s.host, s.port, servers.pgUser))
+		conn, err := pgx.Connect(ctx, s.ConnString("postgres"))
 		if err != nil {
 			return // the server is gone (a private one): nothing to clean
 		}
@@ -295,14 +268,14 @@ func s3Client(t testing.TB, endpoint, accessKey, secretKey string) *minio.Client
 	return c
 }
 
-func rootClient(t testing.TB, endpoint string) *minio.Client {
-	return s3Client(t, endpoint, servers.minioRootUser, servers.minioRootPassword)
+func rootClient(t testing.TB, s3 *localenv.MinIO) *minio.Client {
+	return s3Client(t, s3.Endpoint, s3.RootUser, s3.RootPassword)
 }
 
 // newBucket creates a bucket that is removed, with its contents, at the end.
-func newBucket(t testing.TB, endpoint string) string {
+func newBucket(t testing.TB, s3 *localenv.MinIO) string {
 	t.Helper()
-	root := rootClient(t, endpoint)
+	root := rootClient(t, s3)
 	name := uniqueName(t, "-")
 	if err := root.MakeBucket(context.Background(), name, minio.MakeBucketOptions{}); err != nil {
 		t.Fatalf("make bucket %s: %v", name, err)
@@ -317,16 +290,16 @@ func newBucket(t testing.TB, endpoint string) string {
 
 // latestBackup is what "latest" is, computed by the test from the manifest names
 // (read with the root identity).
-func latestBackup(t testing.TB, endpoint, bucket, prefix string) string {
+func latestBackup(t testing.TB, s3 *localenv.MinIO, bucket, prefix string) string {
 	t.Helper()
-	id, _ := LatestBackupID(prefix, listKeys(t, endpoint, bucket, ManifestsPrefix(prefix)))
+	id, _ := LatestBackupID(prefix, listKeys(t, s3, bucket, ManifestsPrefix(prefix)))
 	return id
 }
 
-func listKeys(t testing.TB, endpoint, bucket, prefix string) []string {
+func listKeys(t testing.TB, s3 *localenv.MinIO, bucket, prefix string) []string {
 	t.Helper()
 	var keys []string
-	for o := range rootClient(t, endpoint).ListObjects(context.Background(), bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
+	for o := range rootClient(t, s3).ListObjects(context.Background(), bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
 		if o.Err != nil {
 			t.Fatalf("list s3://%s/%s: %v", bucket, prefix, o.Err)
 		}
@@ -336,9 +309,9 @@ func listKeys(t testing.TB, endpoint, bucket, prefix string) []string {
 	return keys
 }
 
-func getObject(t testing.TB, endpoint, bucket, key string) []byte {
+func getObject(t testing.TB, s3 *localenv.MinIO, bucket, key string) []byte {
 	t.Helper()
-	obj, err := rootClient(t, endpoint).GetObject(context.Background(), bucket, key, minio.GetObjectOptions{})
+	obj, err := rootClient(t, s3).GetObject(context.Background(), bucket, key, minio.GetObjectOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -350,9 +323,9 @@ func getObject(t testing.TB, endpoint, bucket, key string) []byte {
 	return data
 }
 
-func putObject(t testing.TB, endpoint, bucket, key string, data []byte) {
+func putObject(t testing.TB, s3 *localenv.MinIO, bucket, key string, data []byte) {
 	t.Helper()
-	_, err := rootClient(t, endpoint).PutObject(context.Background(), bucket, key, strings.NewReader(string(data)), int64(len(data)), minio.PutObjectOptions{})
+	_, err := rootClient(t, s3).PutObject(context.Background(), bucket, key, strings.NewReader(string(data)), int64(len(data)), minio.PutObjectOptions{})
 	if err != nil {
 		t.Fatalf("put s3://%s/%s: %v", bucket, key, err)
 	}
@@ -365,13 +338,19 @@ func sha256Hex(data []byte) string {
 
 // -------------------------------------------------------------------- mc ----
 
-// mc runs the MinIO client against endpoint as root, with a throwaway config.
-func mc(t testing.TB, endpoint string, args ...string) string {
+// mcCommand is the MinIO client against s3 as root (alias vxt), with the
+// config directory given (throwaway: the alias comes from the environment).
+func mcCommand(s3 *localenv.MinIO, configDir string, args ...string) *exec.Cmd {
+	cmd := exec.Command(s3.Client, append([]string{"--no-color", "--quiet"}, args...)...)
+	cmd.Env = append(os.Environ(), "MC_CONFIG_DIR="+configDir,
+		fmt.Sprintf("MC_HOST_vxt=http://%s:%s@%s", s3.RootUser, s3.RootPassword, s3.Endpoint))
+	return cmd
+}
+
+// mc runs the MinIO client against s3 as root.
+func mc(t testing.TB, s3 *localenv.MinIO, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(servers.mcBin, append([]string{"--no-color", "--quiet"}, args...)...)
-	cmd.Env = append(os.Environ(),
-		"MC_CONFIG_DIR="+t.TempDir(),
-		fmt.Sprintf("MC_HOST_vxt=http://%s:%s@%s", servers.minioRootUser, servers.minioRootPassword, endpoint))
+	cmd := mcCommand(s3, t.TempDir(), args...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("mc %s: %v\n%s", strings.Join(args, " "), err, out)
@@ -381,7 +360,7 @@ func mc(t testing.TB, endpoint string, args ...string) string {
 
 // createIdentity makes a MinIO user whose only policy is the given document, the
 // way the bucket component does, and returns its keys.
-func createIdentity(t testing.TB, endpoint, name, policyJSON string) (accessKey, secretKey string) {
+func createIdentity(t testing.TB, s3 *localenv.MinIO, name, policyJSON string) (accessKey, secretKey string) {
 	t.Helper()
 	secretKey = randomHex(t, 16)
 	policyFile := filepath.Join(t.TempDir(), "policy.json")
@@ -395,28 +374,25 @@ func createIdentity(t testing.TB, endpoint, name, policyJSON string) (accessKey,
 	t.Cleanup(func() {
 		// Best effort: a private server may already be gone.
 		for _, args := range [][]string{{"admin", "user", "rm", "vxt", name}, {"admin", "policy", "rm", "vxt", name}} {
-			cmd := exec.Command(servers.mcBin, append([]string{"--no-color", "--quiet"}, args...)...)
-			cmd.Env = append(os.Environ(), "MC_CONFIG_DIR="+cleanupConfig,
-				fmt.Sprintf("MC_HOST_vxt=http://%s:%s@%s", servers.minioRootUser, servers.minioRootPassword, endpoint))
-			_ = cmd.Run()
+			_ = mcCommand(s3, cleanupConfig, args...).Run()
 		}
 	})
-	mc(t, endpoint, "admin", "user", "add", "vxt", name, secretKey)
-	mc(t, endpoint, "admin", "policy", "create", "vxt", name, policyFile)
-	mc(t, endpoint, "admin", "policy", "attach", "vxt", name, "--user", name)
+	mc(t, s3, "admin", "user", "add", "vxt", name, secretKey)
+	mc(t, s3, "admin", "policy", "create", "vxt", name, policyFile)
+	mc(t, s3, "admin", "policy", "attach", "vxt", name, "--user", name)
 	return name, secretKey
 }
 
 // backupIdentities creates the two identities of a backup prefix from the same
 // policy function the components use: write-only for dumps, read for restores.
-func backupIdentities(t testing.TB, endpoint, bucket string) (backup, restore [2]string) {
-	return backupIdentitiesFor(t, endpoint, []string{bucket})
+func backupIdentities(t testing.TB, s3 *localenv.MinIO, bucket string) (backup, restore [2]string) {
+	return backupIdentitiesFor(t, s3, []string{bucket})
 }
 
 // backupIdentitiesFor is backupIdentities with one grant per bucket, so that a
 // test with many independent buckets needs only two identities (creating one
 // takes several mc calls).
-func backupIdentitiesFor(t testing.TB, endpoint string, buckets []string) (backup, restore [2]string) {
+func backupIdentitiesFor(t testing.TB, s3 *localenv.MinIO, buckets []string) (backup, restore [2]string) {
 	t.Helper()
 	for _, id := range []struct {
 		purpose stacks.Purpose
@@ -431,7 +407,7 @@ func backupIdentitiesFor(t testing.TB, endpoint string, buckets []string) (backu
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, s := createIdentity(t, endpoint, identity.Name, doc)
+		a, s := createIdentity(t, s3, identity.Name, doc)
 		*id.keys = [2]string{a, s}
 	}
 	return backup, restore
@@ -440,20 +416,20 @@ func backupIdentitiesFor(t testing.TB, endpoint string, buckets []string) (backu
 // ------------------------------------------------------------------ tool ----
 
 // toolEnv is the environment components/backupjob.go gives the tool.
-func toolEnv(endpoint, bucket string, keys [2]string, pg pgServer, database string) map[string]string {
+func toolEnv(s3 *localenv.MinIO, bucket string, keys [2]string, pg pgServer, database string) map[string]string {
 	return map[string]string{
 		EnvEnvironment:  "production",
-		EnvS3Endpoint:   endpoint,
+		EnvS3Endpoint:   s3.Endpoint,
 		EnvS3UseTLS:     "false",
 		EnvS3Bucket:     bucket,
 		EnvS3Prefix:     stacks.BackupObjectPrefix,
 		EnvS3AccessKey:  keys[0],
 		EnvS3SecretKey:  keys[1],
-		EnvPGHost:       pg.host,
-		EnvPGPort:       strconv.Itoa(pg.port),
+		EnvPGHost:       pg.Host,
+		EnvPGPort:       strconv.Itoa(pg.Port),
 		EnvPGDatabase:   database,
-		EnvPGUser:       servers.pgUser,
-		EnvPGBinDir:     servers.pgBin,
+		EnvPGUser:       pg.User,
+		EnvPGBinDir:     pg.BinDir,
 		EnvS3MaxRetries: "2", // a dead endpoint fails in seconds, not a minute
 	}
 }
@@ -481,7 +457,7 @@ func (r toolResult) String() string {
 // toolCommand prepares a run of the built binary with exactly env (plus PATH
 // and HOME): nothing leaks in from the test's own environment.
 func toolCommand(ctx context.Context, verb string, env map[string]string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, servers.tool, verb)
+	cmd := exec.CommandContext(ctx, toolPath, verb)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
@@ -610,148 +586,45 @@ func (r *runningTool) wait(t testing.TB, timeout time.Duration) toolResult {
 
 // ------------------------------------------------------- private servers ----
 
-func freePort(t testing.TB) int {
+// privateServers starts servers of the test's own (scripts/test-servers.sh,
+// through localenv), which the test may stop or crash. They are destroyed when
+// the test ends, and by the script's guard if the test process dies first.
+func privateServers(t testing.TB, which ...localenv.Server) *localenv.Servers {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	s, err := localenv.StartPrivateServers(ctx, t.Name(), which...)
+	if err != nil {
+		t.Fatalf("private test servers: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Destroy(context.Background()); err != nil {
+			t.Errorf("destroying the private test servers: %v", err)
+		}
+	})
+	return s
+}
+
+// control stops, crashes or restarts a private server and fails the test if
+// that did not work.
+func control(t testing.TB, do func(context.Context, ...localenv.Server) error, server localenv.Server) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if err := do(ctx, server); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// closedPort is a port on 127.0.0.1 that nothing listens on.
+func closedPort(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// privateMinio is a MinIO server of one test's own, which the test may kill.
-type privateMinio struct {
-	t        testing.TB
-	endpoint string
-	console  string
-	dir      string
-	cmd      *exec.Cmd
-	exited   chan struct{}
-}
-
-func startPrivateMinio(t testing.TB) *privateMinio {
-	t.Helper()
-	m := &privateMinio{
-		t:        t,
-		endpoint: fmt.Sprintf("127.0.0.1:%d", freePort(t)),
-		console:  fmt.Sprintf("127.0.0.1:%d", freePort(t)),
-		dir:      t.TempDir(),
-	}
-	m.start()
-	t.Cleanup(m.kill)
-	return m
-}
-
-func (m *privateMinio) start() {
-	m.t.Helper()
-	m.cmd = exec.Command(servers.minioBin, "server", "--quiet", "--address", m.endpoint, "--console-address", m.console, m.dir)
-	m.cmd.Env = append(os.Environ(), "MINIO_ROOT_USER="+servers.minioRootUser, "MINIO_ROOT_PASSWORD="+servers.minioRootPassword,
-		"MINIO_BROWSER=off", "MINIO_UPDATE=off")
-	logFile, err := os.Create(filepath.Join(m.t.TempDir(), "minio.log"))
-	if err != nil {
-		m.t.Fatal(err)
-	}
-	m.cmd.Stdout, m.cmd.Stderr = logFile, logFile
-	if err := m.cmd.Start(); err != nil {
-		m.t.Fatalf("start minio: %v", err)
-	}
-	m.exited = make(chan struct{})
-	go func() { _ = m.cmd.Wait(); logFile.Close(); close(m.exited) }()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get("http://" + m.endpoint + "/minio/health/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		select {
-		case <-m.exited:
-			m.t.Fatalf("private minio on %s exited at start (log %s)", m.endpoint, logFile.Name())
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-	m.t.Fatalf("private minio on %s not ready after 30s", m.endpoint)
-}
-
-// kill stops the server at once (SIGKILL to its pid), like a crashed node.
-func (m *privateMinio) kill() {
-	if m.cmd == nil || m.cmd.Process == nil {
-		return
-	}
-	select {
-	case <-m.exited:
-		return
-	default:
-	}
-	_ = m.cmd.Process.Signal(syscall.SIGKILL)
-	<-m.exited
-}
-
-// privatePostgres is a PostgreSQL cluster of one test's own, which it may stop.
-type privatePostgres struct {
-	t    testing.TB
-	dir  string
-	port int
-}
-
-func (p *privatePostgres) server() pgServer { return pgServer{host: "127.0.0.1", port: p.port} }
-
-// asPostgres runs a PostgreSQL server program; as root it must run as the
-// postgres user (initdb and postgres refuse root).
-func asPostgres(name string, args ...string) *exec.Cmd {
-	bin := filepath.Join(servers.pgBin, name)
-	if os.Geteuid() == 0 {
-		return exec.Command("runuser", append([]string{"-u", "postgres", "--", bin}, args...)...)
-	}
-	return exec.Command(bin, args...)
-}
-
-func startPrivatePostgres(t testing.TB) *privatePostgres {
-	t.Helper()
-	// /var/tmp rather than t.TempDir(): the postgres user must be able to enter it.
-	dir, err := os.MkdirTemp("/var/tmp", "vxt-pg-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if os.Geteuid() == 0 {
-		u, err := user.Lookup("postgres")
-		if err != nil {
-			t.Fatalf("running as root needs a postgres user: %v", err)
-		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		if err := os.Chown(dir, uid, gid); err != nil {
-			t.Fatal(err)
-		}
-	}
-	p := &privatePostgres{t: t, dir: dir, port: freePort(t)}
-	if out, err := asPostgres("initdb", "-D", dir+"/data", "-U", servers.pgUser, "-A", "trust", "-E", "UTF8", "--no-locale", "--no-sync").CombinedOutput(); err != nil {
-		t.Fatalf("initdb: %v\n%s", err, out)
-	}
-	p.start()
-	t.Cleanup(func() { p.stop("immediate") })
-	return p
-}
-
-func (p *privatePostgres) start() {
-	p.t.Helper()
-	opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -p %d -k %s -c fsync=off -c synchronous_commit=off", p.port, p.dir)
-	if out, err := asPostgres("pg_ctl", "-D", p.dir+"/data", "-l", p.dir+"/server.log", "-w", "-t", "60", "-o", opts, "start").CombinedOutput(); err != nil {
-		log, _ := os.ReadFile(p.dir + "/server.log")
-		p.t.Fatalf("pg_ctl start: %v\n%s\n%s", err, out, log)
-	}
-}
-
-// stop shuts the server down: "fast" ends sessions cleanly, "immediate" is a crash.
-func (p *privatePostgres) stop(mode string) {
-	cmd := asPostgres("pg_ctl", "-D", p.dir+"/data", "-m", mode, "-w", "-t", "60", "stop")
-	if out, err := cmd.CombinedOutput(); err != nil && !strings.Contains(string(out), "not running") && !strings.Contains(string(out), "does not exist") {
-		p.t.Logf("pg_ctl stop: %v\n%s", err, out)
-	}
+	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 }
 
 // ---------------------------------------------------------------- checks ----

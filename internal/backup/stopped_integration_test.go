@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/virdx/vxplatform-infra/internal/localenv"
 )
 
 // noToolSessions waits until no session of the tool (pg_dump, pg_restore or its
@@ -36,13 +38,14 @@ func noToolSessions(t *testing.T, pg pgServer, database string) {
 // and later in the middle of a restore's download.
 func TestS3StoppedMidTransfer(t *testing.T) {
 	pg := sharedPG()
-	s3 := startPrivateMinio(t)
-	bucket := newBucket(t, s3.endpoint)
-	backupKeys, restoreKeys := backupIdentities(t, s3.endpoint, bucket)
+	private := privateServers(t, localenv.MinIOServer)
+	s3 := private.MinIO
+	bucket := newBucket(t, s3)
+	backupKeys, restoreKeys := backupIdentities(t, s3, bucket)
 
 	small := pg.newDatabase(t)
 	pg.exec(t, small, smallDataset...)
-	baseline := mustRun(t, "dump", toolEnv(s3.endpoint, bucket, backupKeys, pg, small)).stdout
+	baseline := mustRun(t, "dump", toolEnv(s3, bucket, backupKeys, pg, small)).stdout
 	// 160 MiB that does not compress: the first progress report comes at 64 MiB,
 	// and the ~96 MiB still to go take pg_dump's compression a second or more
 	// even on a fast machine, so the kill lands in the middle.
@@ -50,32 +53,32 @@ func TestS3StoppedMidTransfer(t *testing.T) {
 	pg.fillRandom(t, big, "scans", 160)
 
 	t.Run("during the upload", func(t *testing.T) {
-		run := startTool(t, "dump", toolEnv(s3.endpoint, bucket, backupKeys, pg, big))
+		run := startTool(t, "dump", toolEnv(s3, bucket, backupKeys, pg, big))
 		run.waitForLine(t, `msg="dump progress"`, 2*time.Minute)
-		s3.kill()
+		control(t, private.Crash, localenv.MinIOServer)
 		res := run.wait(t, 2*time.Minute)
-		s3.start()
-		requireFailure(t, res, "upload dump", "S3 endpoint "+s3.endpoint+" is unreachable", "pg_dump was stopped, no backup was written")
+		control(t, private.Start, localenv.MinIOServer)
+		requireFailure(t, res, "upload dump", "S3 endpoint "+s3.Endpoint+" is unreachable", "pg_dump was stopped, no backup was written")
 		noToolSessions(t, pg, big)
-		if got := latestBackup(t, s3.endpoint, bucket, "postgres/"); got != baseline {
+		if got := latestBackup(t, s3, bucket, "postgres/"); got != baseline {
 			t.Errorf("latest moved from %s to %s", baseline, got)
 		}
-		if got := listKeys(t, s3.endpoint, bucket, "postgres/dumps/"); len(got) != 1 || got[0] != DumpKey("postgres/", baseline) {
+		if got := listKeys(t, s3, bucket, "postgres/dumps/"); len(got) != 1 || got[0] != DumpKey("postgres/", baseline) {
 			t.Errorf("dump objects after the failed upload: %v, want only the baseline's", got)
 		}
 	})
 
 	t.Run("during the download of a restore", func(t *testing.T) {
-		bigBackup := mustRun(t, "dump", toolEnv(s3.endpoint, bucket, backupKeys, pg, big)).stdout
+		bigBackup := mustRun(t, "dump", toolEnv(s3, bucket, backupKeys, pg, big)).stdout
 		target := pg.newDatabase(t)
 		pg.exec(t, target, `CREATE TABLE live (id int)`, `INSERT INTO live VALUES (1), (2)`)
 		before, oid := pg.digest(t, target), pg.databaseOID(t, target)
 
-		run := startTool(t, "restore", toolEnv(s3.endpoint, bucket, restoreKeys, pg, target))
+		run := startTool(t, "restore", toolEnv(s3, bucket, restoreKeys, pg, target))
 		run.waitForLine(t, `msg="restore progress"`, 2*time.Minute)
-		s3.kill()
+		control(t, private.Crash, localenv.MinIOServer)
 		res := run.wait(t, 2*time.Minute)
-		s3.start()
+		control(t, private.Start, localenv.MinIOServer)
 		requireFailure(t, res, "reading the archive stopped after", DumpKey("postgres/", bigBackup), "was not touched")
 		if pg.databaseOID(t, target) != oid || !sameDigest(pg.digest(t, target), before) {
 			t.Error("the restore target changed")
@@ -83,7 +86,7 @@ func TestS3StoppedMidTransfer(t *testing.T) {
 		if left := pg.leftoverScratch(t, target); len(left) > 0 {
 			t.Errorf("scratch databases left behind: %v", left)
 		}
-		if got := latestBackup(t, s3.endpoint, bucket, "postgres/"); got != bigBackup {
+		if got := latestBackup(t, s3, bucket, "postgres/"); got != bigBackup {
 			t.Errorf("latest is %s, want %s", got, bigBackup)
 		}
 	})
@@ -91,15 +94,15 @@ func TestS3StoppedMidTransfer(t *testing.T) {
 
 // PostgreSQL is stopped before and in the middle of a dump and a restore.
 func TestPostgresStopped(t *testing.T) {
-	private := startPrivatePostgres(t)
-	pg := private.server()
-	endpoint := servers.minioEndpoint
-	bucket := newBucket(t, endpoint)
-	backupKeys, restoreKeys := backupIdentities(t, endpoint, bucket)
+	private := privateServers(t, localenv.PostgresServer)
+	pg := pgServer{private.Postgres}
+	s3 := shared.MinIO
+	bucket := newBucket(t, s3)
+	backupKeys, restoreKeys := backupIdentities(t, s3, bucket)
 
 	small := pg.newDatabase(t)
 	pg.exec(t, small, smallDataset...)
-	baseline := mustRun(t, "dump", toolEnv(endpoint, bucket, backupKeys, pg, small)).stdout
+	baseline := mustRun(t, "dump", toolEnv(s3, bucket, backupKeys, pg, small)).stdout
 	big := pg.newDatabase(t) // see TestS3StoppedMidTransfer for the size
 	pg.fillRandom(t, big, "scans", 160)
 	target := pg.newDatabase(t)
@@ -108,7 +111,7 @@ func TestPostgresStopped(t *testing.T) {
 
 	requireLatest := func(t *testing.T, want string) {
 		t.Helper()
-		if got := latestBackup(t, endpoint, bucket, "postgres/"); got != want {
+		if got := latestBackup(t, s3, bucket, "postgres/"); got != want {
 			t.Errorf("latest is %s, want %s", got, want)
 		}
 	}
@@ -123,10 +126,10 @@ func TestPostgresStopped(t *testing.T) {
 	}
 
 	t.Run("before a dump and a restore", func(t *testing.T) {
-		private.stop("fast")
-		dump := runTool(t, "dump", toolEnv(endpoint, bucket, backupKeys, pg, big))
-		restore := runTool(t, "restore", toolEnv(endpoint, bucket, restoreKeys, pg, target))
-		private.start()
+		control(t, private.Stop, localenv.PostgresServer)
+		dump := runTool(t, "dump", toolEnv(s3, bucket, backupKeys, pg, big))
+		restore := runTool(t, "restore", toolEnv(s3, bucket, restoreKeys, pg, target))
+		control(t, private.Start, localenv.PostgresServer)
 		requireFailure(t, dump, "the database server is unreachable")
 		requireFailure(t, restore, "the database server is unreachable")
 		requireLatest(t, baseline)
@@ -134,26 +137,26 @@ func TestPostgresStopped(t *testing.T) {
 	})
 
 	t.Run("in the middle of a dump", func(t *testing.T) {
-		run := startTool(t, "dump", toolEnv(endpoint, bucket, backupKeys, pg, big))
+		run := startTool(t, "dump", toolEnv(s3, bucket, backupKeys, pg, big))
 		run.waitForLine(t, `msg="dump progress"`, 2*time.Minute)
-		private.stop("immediate")
+		control(t, private.Crash, localenv.PostgresServer)
 		res := run.wait(t, 2*time.Minute)
-		private.start()
+		control(t, private.Start, localenv.PostgresServer)
 		requireFailure(t, res, "pg_dump of database", "failed", "was aborted, no backup was written")
 		requireLatest(t, baseline)
-		if got := listKeys(t, endpoint, bucket, "postgres/dumps/"); len(got) != 1 {
+		if got := listKeys(t, s3, bucket, "postgres/dumps/"); len(got) != 1 {
 			t.Errorf("dump objects after the failed dump: %v, want only the baseline's", got)
 		}
 		requireTargetUntouched(t)
 	})
 
 	t.Run("in the middle of a restore", func(t *testing.T) {
-		bigBackup := mustRun(t, "dump", toolEnv(endpoint, bucket, backupKeys, pg, big)).stdout
-		run := startTool(t, "restore", toolEnv(endpoint, bucket, restoreKeys, pg, target))
+		bigBackup := mustRun(t, "dump", toolEnv(s3, bucket, backupKeys, pg, big)).stdout
+		run := startTool(t, "restore", toolEnv(s3, bucket, restoreKeys, pg, target))
 		run.waitForLine(t, `msg="restore progress"`, 2*time.Minute)
-		private.stop("immediate")
+		control(t, private.Crash, localenv.PostgresServer)
 		res := run.wait(t, 2*time.Minute)
-		private.start()
+		control(t, private.Start, localenv.PostgresServer)
 		requireFailure(t, res, "was not touched")
 		if !strings.Contains(res.stderr, "pg_restore") && !strings.Contains(res.stderr, "unreachable") {
 			t.Errorf("the message does not say that the database failed:\n%s", res)
@@ -162,7 +165,7 @@ func TestPostgresStopped(t *testing.T) {
 		requireLatest(t, bigBackup)
 		// The scratch database could not be dropped while the server was down;
 		// the next run clears it before it starts.
-		mustRun(t, "verify", toolEnv(endpoint, bucket, restoreKeys, pg, target))
+		mustRun(t, "verify", toolEnv(s3, bucket, restoreKeys, pg, target))
 		if left := pg.leftoverScratch(t, target); len(left) > 0 {
 			t.Errorf("scratch databases still there after the next run: %v", left)
 		}

@@ -151,6 +151,16 @@ func (m *recorder) addSecret(s string) {
 	m.mu.Unlock()
 }
 
+// KubeContexts are the contexts of the kubeconfig the program sees under mocks;
+// ValidConfig names the first.
+var KubeContexts = []string{"vx-cluster", "vx-other"}
+
+// kubeconfig stands for the machine's kubeconfig, so that runs under mocks do
+// not depend on it.
+func kubeconfig() (program.Kubeconfig, error) {
+	return program.Kubeconfig{Files: []string{"programtest-kubeconfig"}, Searched: []string{"programtest-kubeconfig"}, Contexts: KubeContexts}, nil
+}
+
 // SecretConfigValue is what ValidConfig sets for each secret config key.
 func SecretConfigValue(key string) string { return "config-secret-" + key }
 
@@ -160,7 +170,7 @@ func ValidConfig(stack string) stacks.Config {
 	if err != nil {
 		panic(err)
 	}
-	cfg := stacks.Config{"kubeContext": "vx-cluster"}
+	cfg := stacks.Config{"kubeContext": KubeContexts[0]}
 	if id.Kind == stacks.KindPreviews {
 		return cfg
 	}
@@ -224,7 +234,7 @@ func run(stack string, cfg stacks.Config, extra ...func(*pulumi.Context) error) 
 	sort.Strings(secretKeys)
 	var resolved map[string]any
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
-		outputs, err := program.Deploy(ctx)
+		outputs, err := program.Options{LoadKubeconfig: kubeconfig}.Deploy(ctx)
 		if err != nil {
 			return err
 		}

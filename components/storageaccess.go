@@ -8,6 +8,13 @@ import (
 	"github.com/virdx/vxplatform-infra/stacks"
 )
 
+// Keys of every storage access Secret: the access key pair of one object-store
+// identity, the only way a workload learns it.
+const (
+	StorageAccessKeyID     = "accessKeyId"
+	StorageAccessSecretKey = "secretAccessKey"
+)
+
 // generatedSecretKey makes a secret key for an object-store identity. It stays a
 // Pulumi secret from here to the Kubernetes Secret.
 func generatedSecretKey(ctx *pulumi.Context, name string, opts ...pulumi.ResourceOption) (*random.RandomPassword, error) {
@@ -17,8 +24,8 @@ func generatedSecretKey(ctx *pulumi.Context, name string, opts ...pulumi.Resourc
 	}, opts...)
 }
 
-// credentialsSecretName is the Kubernetes Secret holding one identity's keys.
-func credentialsSecretName(env stacks.Environment, id stacks.Identity) string {
+// storageAccessSecretName is the Kubernetes Secret holding one identity's keys.
+func storageAccessSecretName(env stacks.Environment, id stacks.Identity) string {
 	name := "s3-" + string(id.Purpose)
 	if id.Store == stacks.StorePreview {
 		name = "object-store-" + string(id.Purpose)
@@ -26,16 +33,16 @@ func credentialsSecretName(env stacks.Environment, id stacks.Identity) string {
 	return env.ResourceName(name)
 }
 
-// newCredentialsSecret delivers an identity's keys to the workloads that use it.
-func newCredentialsSecret(ctx *pulumi.Context, name string, env stacks.Environment, id stacks.Identity, accessKey, secretKey pulumi.StringInput, opts ...pulumi.ResourceOption) (*corev1.Secret, error) {
+// newStorageAccessSecret delivers an identity's keys to the workloads that use it.
+func newStorageAccessSecret(ctx *pulumi.Context, name string, env stacks.Environment, id stacks.Identity, accessKey, secretKey pulumi.StringInput, opts ...pulumi.ResourceOption) (*corev1.Secret, error) {
 	meta := objectMeta(env, "", string(id.Purpose))
-	meta.Name = pulumi.String(credentialsSecretName(env, id))
+	meta.Name = pulumi.String(storageAccessSecretName(env, id))
 	return corev1.NewSecret(ctx, name, &corev1.SecretArgs{
 		Metadata: meta,
 		Type:     pulumi.String("Opaque"),
 		StringData: pulumi.StringMap{
-			CredentialsKeyAccessKey: accessKey,
-			CredentialsKeySecretKey: secretKey,
+			StorageAccessKeyID:     accessKey,
+			StorageAccessSecretKey: secretKey,
 		},
 	}, opts...)
 }
