@@ -122,6 +122,12 @@ func TestEndToEnd(t *testing.T) {
 		h.checkExposureBlocked(ctx, t, cfgs["production"])
 	})
 
+	step(t, "operations: the preview-environment script deploys pr-200 and comments its outputs", func(t *testing.T) { h.checkPreviewEnvironmentScript(ctx, t) })
+	step(t, "operations: the sweeper names previews of closed pull requests, the destroy script removes pr-200", func(t *testing.T) { h.checkSweepAndDestroyScripts(ctx, t) })
+	step(t, "operations: the restore-staging script runs the restore Job and reports it", func(t *testing.T) { h.checkRestoreStagingScript(ctx, t) })
+	step(t, "operations: a read-only identity previews production and cannot deploy it", func(t *testing.T) { h.checkReadOnlyPreview(ctx, t, cfgs["production"]) })
+	step(t, "operations: the drift script reports a change made behind Pulumi's back", func(t *testing.T) { h.checkDriftScript(ctx, t) })
+
 	step(t, "no kubeconfig or MinIO credential of the run is left in the system temp directory", func(t *testing.T) {
 		h.checkNoCredentialsInSystemTemp(t)
 	})
