@@ -2,12 +2,17 @@
 // program, run as an Automation API inline program by the real Pulumi engine with
 // the real Kubernetes provider, deploys every stack into a local control plane
 // (scripts/control-plane.sh), and client-go checks what the API server holds. The
-// random, minio and docker providers are stand-ins (e2e/standin); the policy pack is
-// the project's real binary.
+// random and docker providers are stand-ins (e2e/standin); the minio provider is a
+// test double that really applies the program's buckets and identities to the local
+// test MinIO (e2e/miniotest); the backup and restore jobs run through a job runner
+// (e2e/jobrunner) with the Secrets the program wrote; the policy pack is the
+// project's real binary.
 //
-// Run it (after scripts/tools.sh pulumi kubernetes-provider control-plane,
-// go build -o bin/vx-standin ./e2e/standin and scripts/build-policy-pack.sh):
+// Run it (after scripts/tools.sh pulumi kubernetes-provider control-plane minio mc,
+// go build -o bin/vx-standin ./e2e/standin, go build -o bin/vx-miniotest
+// ./e2e/miniotest and scripts/build-policy-pack.sh), with fresh test servers:
 //
+//	eval "$(scripts/test-servers.sh start)"
 //	export KUBECONFIG=$(VX_PV_SIZE=64Gi scripts/control-plane.sh start)
 //	go test -tags e2e -count=1 -timeout 60m -v ./e2e/
 //

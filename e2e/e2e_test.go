@@ -72,6 +72,34 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 
+	step(t, "the engine created every bucket and central identity on MinIO, each user with exactly its own policy", func(t *testing.T) {
+		h.checkIdentitiesOnMinIO(ctx, t, cfgs)
+	})
+
+	step(t, "the job runner starts each environment's database with the credentials of the program's Secret", func(t *testing.T) {
+		h.startDatabases(ctx, t, cfgs)
+	})
+
+	step(t, "production's backup CronJob writes a backup that its identity can neither read nor delete", func(t *testing.T) {
+		h.checkProductionBackup(ctx, t, cfgs)
+	})
+
+	step(t, "staging's restore Job, created from the suspended CronJob, replaces staging's database with production's rows", func(t *testing.T) {
+		h.checkStagingRestore(ctx, t, cfgs)
+	})
+
+	step(t, "a preview's restore Job loads the latest public backup", func(t *testing.T) {
+		h.checkPreviewRestore(ctx, t, cfgs)
+	})
+
+	step(t, "every cell of the access matrix holds with the keys from the Kubernetes Secrets", func(t *testing.T) {
+		h.checkAccessMatrix(ctx, t, cfgs)
+	})
+
+	step(t, "a second up of every stack touches nothing in MinIO", func(t *testing.T) {
+		h.checkSecondUpTouchesNothing(ctx, t, cfgs)
+	})
+
 	step(t, "a second preview of every stack changes nothing", func(t *testing.T) {
 		for _, s := range deployOrder {
 			requireNoChanges(t, s, h.preview(t, s, cfgs[s]))
@@ -86,8 +114,22 @@ func TestEndToEnd(t *testing.T) {
 		h.checkPreviewDestroy(ctx, t, cfgs)
 	})
 
+	step(t, "destroying pr-123 removed its central identities from MinIO", func(t *testing.T) {
+		h.checkPreviewIdentitiesRemoved(ctx, t, cfgs)
+	})
+
 	step(t, "the policy pack blocks a public exposure of production", func(t *testing.T) {
 		h.checkExposureBlocked(ctx, t, cfgs["production"])
+	})
+
+	step(t, "operations: the preview-environment script deploys pr-200 and comments its outputs", func(t *testing.T) { h.checkPreviewEnvironmentScript(ctx, t) })
+	step(t, "operations: the sweeper names previews of closed pull requests, the destroy script removes pr-200", func(t *testing.T) { h.checkSweepAndDestroyScripts(ctx, t) })
+	step(t, "operations: the restore-staging script runs the restore Job and reports it", func(t *testing.T) { h.checkRestoreStagingScript(ctx, t) })
+	step(t, "operations: a read-only identity previews production and cannot deploy it", func(t *testing.T) { h.checkReadOnlyPreview(ctx, t, cfgs["production"]) })
+	step(t, "operations: the drift script reports a change made behind Pulumi's back", func(t *testing.T) { h.checkDriftScript(ctx, t) })
+
+	step(t, "no kubeconfig or MinIO credential of the run is left in the system temp directory", func(t *testing.T) {
+		h.checkNoCredentialsInSystemTemp(t)
 	})
 }
 
@@ -95,7 +137,7 @@ func TestEndToEnd(t *testing.T) {
 // mocks (whose image digests are the stand-in's too).
 func checkOutputs(t *testing.T, stack string, cfg stacks.Config, got auto.OutputMap) {
 	t.Helper()
-	want, err := programtest.StackOutputs(stack, cfg)
+	want, err := programtest.StackOutputs(stack, underMocks(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}

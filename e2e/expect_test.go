@@ -39,7 +39,7 @@ func (d declared) String() string {
 // declaredObjects runs the program under mocks (internal/programtest) with the
 // same stack and config and returns every Kubernetes object it registers.
 func declaredObjects(stack string, cfg stacks.Config) ([]declared, error) {
-	run, err := programtest.RunProgram(stack, cfg)
+	run, err := programtest.RunProgram(stack, underMocks(cfg))
 	if err != nil {
 		return nil, fmt.Errorf("the program under mocks, stack %s: %w", stack, err)
 	}

@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/restmapper"
 
 	"github.com/virdx/vxplatform-infra/internal/localenv"
+	"github.com/virdx/vxplatform-infra/internal/programtest"
 	"github.com/virdx/vxplatform-infra/program"
 	"github.com/virdx/vxplatform-infra/stacks"
 )
@@ -39,6 +40,16 @@ type harness struct {
 	mapper meta.RESTMapper
 	dir    string
 	log    *os.File
+	// started and server are what a leftover temporary file of this run would
+	// show: a time after the start, the control plane's address.
+	started time.Time
+	server  string
+	// The local test servers (scripts/test-servers.sh): the MinIO the engine
+	// configures through the minio test double, and PostgreSQL's programs.
+	minio localenv.MinIO
+	pgBin string
+	// joints is the state of the joints steps (joints_test.go).
+	joints *joints
 }
 
 // newHarness fails (never skips) when a tool or the control plane is missing,
@@ -65,7 +76,12 @@ func newHarness(tb testing.TB) *harness {
 	if u, err := url.Parse(cfg.Host); err != nil || (u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost") {
 		tb.Fatalf("KUBECONFIG=%s points at %s: the e2e test only runs against the local control plane on 127.0.0.1", kubeconfig, cfg.Host)
 	}
-	h := &harness{tb: tb}
+	h := &harness{tb: tb, started: time.Now(), server: cfg.Host}
+	servers, err := localenv.SharedServers()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	h.minio, h.pgBin = *servers.MinIO, servers.Postgres.BinDir
 	if h.cs, err = kubernetes.NewForConfig(cfg); err != nil {
 		tb.Fatal(err)
 	}
@@ -78,6 +94,7 @@ func newHarness(tb testing.TB) *harness {
 	}
 	h.mapper = restmapper.NewDiscoveryRESTMapper(groups)
 	h.requireEmptyCluster()
+	h.requireEmptyMinIO()
 	claims, err := localenv.Claims(append(deployOrder, "pr-124", "pr-200")...)
 	if err != nil {
 		tb.Fatal(err)
@@ -87,6 +104,12 @@ func newHarness(tb testing.TB) *harness {
 	}
 
 	if h.dir, err = os.MkdirTemp("", "vx-e2e-"); err != nil {
+		tb.Fatal(err)
+	}
+	// The databases the job runner starts run as the postgres user, which must
+	// be able to reach their directories under this one (nothing else is
+	// readable: the mode only allows passing through).
+	if err := os.Chmod(h.dir, 0o711); err != nil {
 		tb.Fatal(err)
 	}
 	if h.log, err = os.Create(filepath.Join(h.dir, "engine.log")); err != nil {
@@ -126,6 +149,7 @@ func (h *harness) requireEmptyCluster() {
 // keeps the engine log and state directory for inspection.
 func (h *harness) cleanup() {
 	h.log.Close()
+	h.stopDatabases()
 	if os.Getenv("VX_E2E_KEEP") == "1" {
 		h.tb.Logf("VX_E2E_KEEP=1: kept the deployed namespaces and %s", h.dir)
 		return
@@ -146,6 +170,10 @@ func (h *harness) cleanup() {
 		}
 	}
 	if _, err := localenv.RecycleVolumes(ctx, h.cs); err != nil {
+		h.tb.Logf("cleanup: %v", err)
+	}
+	// Protected buckets outlive their stacks: the run removes what it made.
+	if err := h.removePlatformFromMinIO(ctx); err != nil {
 		h.tb.Logf("cleanup: %v", err)
 	}
 	if h.tb.Failed() {
@@ -248,4 +276,11 @@ func (h *harness) namespaceActive(ctx context.Context, name string) (bool, error
 		return false, nil
 	}
 	return err == nil && ns.Status.Phase == corev1.NamespaceActive, err
+}
+
+// underMocks is cfg for the program under mocks (internal/programtest), whose
+// stand-in kubeconfig has contexts of its own: the context changes which cluster
+// the provider talks to, never what the program declares or outputs.
+func underMocks(cfg stacks.Config) stacks.Config {
+	return programtest.With(cfg, "kubeContext", programtest.KubeContexts[0])
 }

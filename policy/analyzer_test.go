@@ -164,12 +164,18 @@ func withEdits(t *testing.T, resources []analyzed, typ, name string, edits ...ed
 	return changed[indexOf(changed, typ, name)]
 }
 
-func TestAnalyzerOverGRPC(t *testing.T) {
-	client := startAnalyzer(t)
+// handshake opens a session with the analyzer, as the engine does first.
+func handshake(t *testing.T, client pulumirpc.AnalyzerClient) {
+	t.Helper()
 	root := t.TempDir()
 	if _, err := client.Handshake(context.Background(), &pulumirpc.AnalyzerHandshakeRequest{RootDirectory: &root, ProgramDirectory: &root}); err != nil {
 		t.Fatalf("Handshake: %v", err)
 	}
+}
+
+func TestAnalyzerOverGRPC(t *testing.T) {
+	client := startAnalyzer(t)
+	handshake(t, client)
 
 	production, public := runProgram(t, "production", nil), runProgram(t, "public", []string{"pinImages", "true"})
 	inputs, outputs := inputsOf(production), outputsOf(production)
@@ -253,7 +259,7 @@ func checkAnalyzerInfo(t *testing.T, client pulumirpc.AnalyzerClient, stack stri
 	for _, p := range info.GetPolicies() {
 		names = append(names, p.GetName())
 		want := pulumirpc.EnforcementLevel_MANDATORY
-		if designedScopes[p.GetName()] == sensitiveOnly && !targetFor(stack).sensitive {
+		if designedScopes[p.GetName()] == advisoryEverywhere || (designedScopes[p.GetName()] == sensitiveOnly && !targetFor(stack).sensitive) {
 			want = pulumirpc.EnforcementLevel_ADVISORY
 		}
 		if p.GetEnforcementLevel() != want {
@@ -276,4 +282,29 @@ func expectDiagnostics(t *testing.T, got []*pulumirpc.AnalyzeDiagnostic, want ..
 	if have := diagnostics(t, got); !slices.Equal(have, want) {
 		t.Errorf("diagnostics:\n  %v\nwant:\n  %v", have, want)
 	}
+}
+
+// evaluateOverGRPC runs the pack for stack the way the engine does, over the
+// Analyzer protocol: ConfigureStack, Analyze for every resource, AnalyzeStack
+// for all of them. Diagnostics come back as violations with the engine's
+// description prefix removed, so that they compare with evaluate's.
+func evaluateOverGRPC(t *testing.T, client pulumirpc.AnalyzerClient, stack string, inputs, outputs []analyzed) []violation {
+	t.Helper()
+	configureStack(t, client, stack)
+	var out []violation
+	collect := func(ds []*pulumirpc.AnalyzeDiagnostic) {
+		for _, d := range ds {
+			level := policyx.EnforcementLevelAdvisory
+			if d.GetEnforcementLevel() == pulumirpc.EnforcementLevel_MANDATORY {
+				level = policyx.EnforcementLevelMandatory
+			}
+			prefix := engineMessage(t, d.GetPolicyName(), "")
+			out = append(out, violation{policy: d.GetPolicyName(), level: level, message: strings.TrimPrefix(d.GetMessage(), prefix), urn: d.GetUrn()})
+		}
+	}
+	for _, r := range inputs {
+		collect(analyze(t, client, r))
+	}
+	collect(analyzeStack(t, client, outputs))
+	return out
 }

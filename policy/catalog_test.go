@@ -165,8 +165,10 @@ var catalog = []misconfiguration{
 		config:  internalIngressConfig,
 		changes: []resourceChange{change(ingressType, "data-platform-ingress", set("spec.rules.0.host", str("*.data.virdx.dev")))},
 		runs: []expectedRun{
-			on("production", want("kubernetes-ingress-tls-no-wildcard-host", `spec.rules[0].host "*.data.virdx.dev" is a wildcard`)),
-			on("public", want("kubernetes-ingress-tls-no-wildcard-host", `spec.rules[0].host "*.data.virdx.dev" is a wildcard`)),
+			on("production", want("kubernetes-ingress-tls-no-wildcard-host", `spec.rules[0].host "*.data.virdx.dev" is a wildcard`),
+				want("kubernetes-ingress-own-hostname", `spec.rules[0].host "*.data.virdx.dev" belongs to another environment: this stack may claim only {host} and names under it`)),
+			on("public", want("kubernetes-ingress-tls-no-wildcard-host", `spec.rules[0].host "*.data.virdx.dev" is a wildcard`),
+				want("kubernetes-ingress-own-hostname", `spec.rules[0].host "*.data.virdx.dev" belongs to another environment: this stack may claim only {host} and names under it`)),
 		},
 	},
 	{
@@ -643,7 +645,8 @@ func addDeploymentPatch(ctx *pulumi.Context, env stacks.Environment) error {
 
 // TestMisconfigurationCatalog applies each misconfiguration to a real stack and
 // requires exactly the expected violations to appear (and none to disappear),
-// each at the level its rule has on that stack.
+// each at the level its rule has on that stack, as the pack reports them over
+// the Analyzer protocol.
 func TestMisconfigurationCatalog(t *testing.T) {
 	if len(catalog) < 25 {
 		t.Fatalf("the catalog has %d misconfigurations; the pack must be proven on at least 25", len(catalog))
@@ -653,12 +656,17 @@ func TestMisconfigurationCatalog(t *testing.T) {
 		runs += len(m.runs)
 	}
 	t.Logf("%d misconfigurations, %d runs", len(catalog), runs)
+	// The catalog is judged by the pack as the engine serves it: over gRPC.
+	client := startAnalyzer(t)
+	handshake(t, client)
+	// The real stacks' own verdicts, once per stack and config.
+	baselines := map[string][]violation{}
 	for _, m := range catalog {
 		for _, r := range m.runs {
 			t.Run(m.name+"/"+r.stack, func(t *testing.T) {
 				config := append(append([]string{}, m.config...), r.config...)
 				env := environment(t, r.stack, config)
-				fill := strings.NewReplacer("{stack}", r.stack, "{namespace}", env.Namespace, "{host}", env.Ingress.Host, "{bucket}", env.Storage.TargetBucket)
+				fill := placeholders(env)
 
 				baseRun := runProgram(t, r.stack, config)
 				baseline := inputsOf(baseRun)
@@ -668,8 +676,13 @@ func TestMisconfigurationCatalog(t *testing.T) {
 					changed = inputsOf(extraRun)
 					firstURN = addedURN(t, baseline, changed)
 				}
-				before := evaluate(t, r.stack, baseline, baseline)
-				after := evaluate(t, r.stack, changed, changed)
+				key := fmt.Sprint(r.stack, config)
+				before, seen := baselines[key]
+				if !seen {
+					before = evaluateOverGRPC(t, client, r.stack, baseline, baseline)
+					baselines[key] = before
+				}
+				after := evaluateOverGRPC(t, client, r.stack, changed, changed)
 				added, removed := diff(before, after)
 
 				var wanted []violation
@@ -734,6 +747,12 @@ func TestCatalogCoversEveryRule(t *testing.T) {
 			t.Errorf("%q checks a sensitive-only rule but is not tried on both a sensitive and a non-sensitive stack", m.name)
 		}
 	}
+}
+
+// placeholders fills {stack}, {namespace}, {host} and {bucket} in the catalog's
+// paths, values and messages with what they are on one stack.
+func placeholders(env stacks.Environment) *strings.Replacer {
+	return strings.NewReplacer("{stack}", env.Stack, "{namespace}", env.Namespace, "{host}", env.Ingress.Host, "{bucket}", env.Storage.TargetBucket)
 }
 
 // applyChanges edits or removes the named resources of a run.

@@ -46,8 +46,9 @@ func checkDefaultDeny(t target, resources []analyzed) []finding {
 	// that a missing deny is reported as undecided rather than as a violation.
 	var undecided []string
 	for _, r := range resources {
-		_, _, isKube := r.kubeType()
-		if !isKube {
+		// A patch changes an object declared elsewhere: it neither creates a
+		// namespace nor proves a deny.
+		if _, _, isKube := r.kubeType(); !isKube || r.isPatch() {
 			continue
 		}
 		if r.isKube("Namespace", "core") {

@@ -11,6 +11,11 @@ type finding struct {
 	// undecided findings could not be judged because a value is not known yet.
 	// They block sensitive stacks and are dropped elsewhere (see report).
 	undecided bool
+	// deferred findings are values not known during preview that can hide no
+	// grant and no credential (a reference to a resource the pack judges on its
+	// own). The rule does not block on them; the advisory pack-decided-at-up
+	// policy shows them, and at up, when they are known, the rule decides.
+	deferred bool
 }
 
 // previewPrefix starts the message of every undecided finding.
@@ -53,6 +58,11 @@ func (f findings) violation(format string, args ...any) {
 // undecided records that path is not known yet, so the rule cannot decide.
 func (f findings) undecided(path string) {
 	*f.list = append(*f.list, finding{message: f.prefixed(path + " is not known yet"), urn: f.urn, undecided: true})
+}
+
+// deferred records that path is not known yet and is decided at up.
+func (f findings) deferred(path string) {
+	*f.list = append(*f.list, finding{message: f.prefixed(path + " is not known yet"), urn: f.urn, deferred: true})
 }
 
 func (f findings) all() []finding { return *f.list }

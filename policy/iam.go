@@ -17,7 +17,7 @@ const (
 
 var iamWildcardRule = resourceRule{
 	name:        "minio-iam-no-wildcard-admin",
-	description: "No IAM policy allows s3:* (or *) on every bucket (arn:aws:s3:::* or *).",
+	description: "No IAM policy allows MinIO administration (admin:*, *) or s3:* on every bucket (arn:aws:s3:::*, *, or a policy variable).",
 	scope:       everywhere,
 	check:       checkIAMWildcard,
 }
@@ -46,15 +46,20 @@ var patientDataOwners = map[string]stacks.Kind{
 	stacks.BackupBucket(string(stacks.KindStaging)):    stacks.KindStaging,
 }
 
-// identityPurposes are the purposes that end identity names (stacks.Purpose).
-var identityPurposes = []stacks.Purpose{stacks.PurposeApp, stacks.PurposeViewer, stacks.PurposeBackup, stacks.PurposeRestore, stacks.PurposeArchive}
-
 // iamDocument is one IAM policy document of a resource, with the environments
 // whose identities it serves.
 type iamDocument struct {
-	statements   []statement
-	environments []stacks.StackIdentity
-	f            findings
+	statements []statement
+	// names are the policy's names (name, namePrefix, group), which may claim
+	// the identities of another environment.
+	names []lookup[string]
+	f     findings
+}
+
+// environments are the environments whose identities the document serves; only
+// the rules that depend on them read the names (and record them undecided).
+func (doc iamDocument) environments(t target) []stacks.StackIdentity {
+	return identityEnvironments(t, doc.f, doc.names...)
 }
 
 // iamDocuments reads the IAM policy documents a resource carries: the policy of an
@@ -74,7 +79,11 @@ func iamDocuments(t target, r analyzed, f findings) []iamDocument {
 			f.violation("policy cannot be read (%v), so it cannot be checked", err)
 			return nil
 		}
-		return []iamDocument{{statements: statements, environments: identityEnvironments(t, stringAt(r.Props, "name")), f: f}}
+		names := []lookup[string]{stringAt(r.Props, "name"), stringAt(r.Props, "namePrefix")}
+		if r.Type == iamGroupPolicyType {
+			names = append(names, stringAt(r.Props, "group"))
+		}
+		return []iamDocument{{statements: statements, names: names, f: f}}
 	case r.isKube("ConfigMap", "core"):
 		// ConfigMaps carry all kinds of data: only what is known and reads as a
 		// policy document is judged as one.
@@ -92,7 +101,7 @@ func iamDocuments(t target, r analyzed, f findings) []iamDocument {
 			if err != nil {
 				continue
 			}
-			docs = append(docs, iamDocument{statements: statements, environments: identityEnvironments(t, lookup[string]{}), f: f.in(fmt.Sprintf("data[%q]", key))})
+			docs = append(docs, iamDocument{statements: statements, f: f.in(fmt.Sprintf("data[%q]", key))})
 		}
 		return docs
 	}
@@ -107,27 +116,26 @@ func looksLikePolicyDocument(text string) bool {
 }
 
 // identityEnvironments are the environments whose identities a policy may serve:
-// the stack that creates it, and the environment its name claims. Identities are
-// named dataplatform-<stack>-<purpose>; a production stack creating a policy
-// named for a preview identity still hands production's access to a preview.
-func identityEnvironments(t target, name lookup[string]) []stacks.StackIdentity {
-	envs := []stacks.StackIdentity{{Stack: t.stack, Kind: t.kind}}
-	if name.state != known {
-		return envs
-	}
-	rest, ok := strings.CutPrefix(name.value, "dataplatform-")
-	if !ok {
-		return envs
-	}
-	for _, p := range identityPurposes {
-		stack, ok := strings.CutSuffix(rest, "-"+string(p))
-		if !ok {
-			continue
+// the stack that creates it, and every environment its names claim
+// (stacks.IdentityEnvironment: by the environment in the name, whatever purpose
+// follows it). A production stack creating a policy named for a preview identity
+// still hands production's access to a preview. On a sensitive stack a name that
+// is not known yet is undecided, never assumed to be the stack's own.
+func identityEnvironments(t target, f findings, names ...lookup[string]) []stacks.StackIdentity {
+	own := t.identity
+	own.Stack = t.stack
+	envs := []stacks.StackIdentity{own}
+	for _, name := range names {
+		switch name.state {
+		case unknown:
+			if t.sensitive {
+				f.undecided(name.path + ", so the identities this policy serves,")
+			}
+		case known:
+			if id, ok := stacks.IdentityEnvironment(name.value); ok && id.Stack != t.stack && !slices.Contains(envs, id) {
+				envs = append(envs, id)
+			}
 		}
-		if id, err := stacks.ParseStackName(stack); err == nil && id.Stack != t.stack {
-			envs = append(envs, id)
-		}
-		break
 	}
 	return envs
 }
@@ -138,7 +146,10 @@ func checkIAMWildcard(t target, r analyzed) []finding {
 	f := newFindings()
 	for _, doc := range iamDocuments(t, r, f) {
 		for _, st := range doc.statements {
-			if st.allow && st.grantsEverything() && st.coversEveryBucket() {
+			switch {
+			case st.grantsAdmin():
+				doc.f.violation("statement %s allows MinIO administration (admin:*), which reaches every bucket and identity", st.id)
+			case st.allow && st.grantsEverything() && st.coversEveryBucket():
 				doc.f.violation("statement %s allows s3:* on every bucket", st.id)
 			}
 		}
@@ -163,8 +174,13 @@ func (st statement) coversEveryBucket() bool {
 		return true
 	}
 	for _, res := range st.resources {
-		if res == "*" || res == s3ARNPrefix+"*" || res == s3ARNPrefix+"*/*" {
+		if withoutVariables(res) == "*" {
 			return true
+		}
+		if rest, ok := cutARNPrefix(res); ok {
+			if bucketPart, _, _ := strings.Cut(rest, "/"); strings.Trim(bucketPart, "*") == "" {
+				return true
+			}
 		}
 	}
 	return false
@@ -177,7 +193,7 @@ func checkIAMPatientDataWrite(t target, r analyzed) []finding {
 	f := newFindings()
 	buckets := slices.Sorted(maps.Keys(patientDataOwners))
 	for _, doc := range iamDocuments(t, r, f) {
-		for _, env := range doc.environments {
+		for _, env := range doc.environments(t) {
 			for _, st := range doc.statements {
 				var foreign []string
 				for _, bucket := range buckets {
@@ -200,7 +216,7 @@ func checkIAMPatientDataWrite(t target, r analyzed) []finding {
 func checkIAMPreviewPatientData(t target, r analyzed) []finding {
 	f := newFindings()
 	for _, doc := range iamDocuments(t, r, f) {
-		for _, env := range doc.environments {
+		for _, env := range doc.environments(t) {
 			if !isPreviewKind(env.Kind) {
 				continue
 			}

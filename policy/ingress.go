@@ -1,8 +1,10 @@
 package main
 
 import (
-	"net"
+	"net/netip"
 	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/property"
 
 	"github.com/virdx/vxplatform-infra/stacks"
 )
@@ -29,6 +31,15 @@ var ingressTLSNoWildcardRule = resourceRule{
 	description: "Every Ingress host is explicit (no wildcard, no catch-all) and served over TLS.",
 	scope:       everywhere,
 	check:       checkIngressTLSNoWildcard,
+}
+
+var ingressOwnHostnameRule = resourceRule{
+	name: "kubernetes-ingress-own-hostname",
+	description: "An Ingress claims only hostnames of its own environment: under its environment's hostname " +
+		"(<environment>." + stacks.BaseDomain + ", pr-<N>.previews." + stacks.BaseDomain + "); outside " + stacks.BaseDomain +
+		" only on production, staging and public.",
+	scope: everywhere,
+	check: checkIngressOwnHostname,
 }
 
 func isIngress(r analyzed) bool {
@@ -83,10 +94,10 @@ func checkSourceAllowList(r analyzed, f findings) {
 	}
 	found := false
 	for _, name := range sourceRangeAnnotations {
-		ranges := stringAt(values, name)
-		ranges.path = "annotation " + name
-		value, ok := judge(f, ranges)
-		if ranges.state != absent {
+		annotation := stringAt(values, name)
+		annotation.path = "annotation " + name
+		value, ok := judge(f, annotation)
+		if annotation.state != absent {
 			found = true
 		}
 		if !ok {
@@ -101,15 +112,17 @@ func checkSourceAllowList(r analyzed, f findings) {
 		if len(cidrs) == 0 {
 			f.violation("annotation %s is empty: it admits every address", name)
 		}
+		var ranges []netip.Prefix
 		for _, cidr := range cidrs {
-			_, network, err := net.ParseCIDR(cidr)
-			if err != nil {
+			p, ok := parseRange(cidr)
+			if !ok {
 				f.violation("annotation %s: %q is not a CIDR", name, cidr)
 				continue
 			}
-			if ones, _ := network.Mask.Size(); ones == 0 {
-				f.violation("source allow-list admits every address (%s)", cidr)
-			}
+			ranges = append(ranges, p)
+		}
+		if coversEveryAddress(ranges) {
+			f.violation("source allow-list admits every address (%s)", strings.Join(everyoneRanges(ranges), ","))
 		}
 	}
 	if !found {
@@ -209,4 +222,64 @@ func coversHost(tlsHosts []string, host string) bool {
 		}
 	}
 	return false
+}
+
+// checkIngressOwnHostname: the ingress controllers are shared, and a host rule
+// routes every request for that host, on every path, to whoever claimed it. A
+// preview claiming production's hostname (or a path under it) would receive
+// production's sessions. Every stack may claim its own hostname and names under
+// it; the platform's other names belong to other environments. Names outside the
+// platform's domain are custom domains of the long-lived environments, which
+// previews never claim.
+func checkIngressOwnHostname(t target, r analyzed) []finding {
+	if !isIngress(r) {
+		return nil
+	}
+	f := newFindings()
+	own := stacks.DefaultHostname(t.identity)
+	claim := func(path, host string) {
+		host = strings.ToLower(strings.TrimSuffix(host, "."))
+		env, inTree := stacks.HostnameEnvironment(host)
+		switch {
+		case host == "":
+		case t.kind == "":
+			f.violation("%s %q: stack %q is not one of the platform's environments, so no hostname is its own", path, host, t.stack)
+		case inTree && env.Stack == t.stack:
+		case inTree || host == stacks.BaseDomain || strings.HasSuffix(host, "."+stacks.BaseDomain):
+			f.violation("%s %q belongs to another environment: this stack may claim only %s and names under it", path, host, own)
+		case isPreviewKind(t.kind):
+			f.violation("%s %q is outside %s: a preview may claim only %s and names under it", path, host, stacks.BaseDomain, own)
+		}
+	}
+	eachIngressEntry(r, f, "rules", func(path string, props property.Map) {
+		host := stringAt(props, "host")
+		host.path = path + ".host"
+		if value, ok := judge(f, host); ok {
+			claim(host.path, value)
+		}
+	})
+	eachIngressEntry(r, f, "tls", func(path string, props property.Map) {
+		hosts := listAt(props, "hosts")
+		hosts.path = path + ".hosts"
+		if values, ok := judge(f, hosts); ok {
+			names, _ := stringsOf(values)
+			for _, name := range names {
+				claim(hosts.path, name)
+			}
+		}
+	})
+	return f.all()
+}
+
+// eachIngressEntry visits every readable entry of spec.<field> (rules, tls).
+func eachIngressEntry(r analyzed, f findings, field string, visit func(path string, props property.Map)) {
+	entries, ok := judge(f, listAt(r.Props, "spec", field))
+	if !ok {
+		return
+	}
+	for _, entry := range elements(entries, "spec."+field) {
+		if props, ok := judge(f, entry.asMap()); ok {
+			visit(entry.path, props)
+		}
+	}
 }

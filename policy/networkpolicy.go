@@ -1,7 +1,8 @@
 package main
 
 import (
-	"net"
+	"net/netip"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 )
@@ -80,6 +81,8 @@ func checkNetworkPolicyOpenPeers(_ target, r analyzed) []finding {
 		peers := networkPolicyPeers(r, d, f, func(rulePath string) {
 			f.violation("%s has no %s: it %s", rulePath, d.peers, d.admits)
 		})
+		var ranges []netip.Prefix
+		var spelled []string
 		for _, peer := range peers {
 			cidr := stringAt(peer.props, "ipBlock", "cidr")
 			cidr.path = peer.path + ".ipBlock.cidr"
@@ -87,14 +90,21 @@ func checkNetworkPolicyOpenPeers(_ target, r analyzed) []finding {
 			if !ok {
 				continue
 			}
-			_, network, err := net.ParseCIDR(value)
-			if err != nil {
+			p, ok := parseRange(value)
+			if !ok {
 				f.violation("%s %q is not a CIDR", cidr.path, value)
 				continue
 			}
-			if ones, _ := network.Mask.Size(); ones == 0 {
+			if coversEveryAddress([]netip.Prefix{p}) {
 				f.violation("%s %s %s", cidr.path, value, d.admits)
+				continue
 			}
+			ranges, spelled = append(ranges, p), append(spelled, value)
+		}
+		// Ranges that each admit only part of the address space may still add
+		// up to all of it.
+		if coversEveryAddress(ranges) {
+			f.violation("spec.%s ipBlocks together %s (%s)", d.rules, d.admits, strings.Join(spelled, ", "))
 		}
 	}
 	return f.all()
@@ -118,6 +128,8 @@ func checkNetworkPolicyAllNamespaces(_ target, r analyzed) []finding {
 		}
 		if empty, decided := selectorIsEmpty(value, selector.path, f); decided && empty {
 			f.violation("%s is empty: it admits pods of every namespace", selector.path)
+		} else if decided && selectsEveryNamespace(value, selector.path, f) {
+			f.violation("%s names no namespace: its expressions match every namespace that lacks a label or has one every namespace has", selector.path)
 		}
 	}
 	return f.all()
@@ -136,4 +148,45 @@ func selectorIsEmpty(selector property.Map, path string, f findings) (empty, dec
 		return false, false
 	}
 	return labelValues.Len() == 0 && len(expressionValues) == 0, true
+}
+
+// namespaceNameLabel is set by Kubernetes on every namespace.
+const namespaceNameLabel = "kubernetes.io/metadata.name"
+
+// selectsEveryNamespace reports whether a namespace selector fails to narrow the
+// namespaces down: without matchLabels, only an In expression (or Exists on a
+// label not every namespace carries) picks namespaces; NotIn and DoesNotExist
+// only leave some out, and Exists on the name label matches all of them. A
+// selector that cannot be read is left to judge's findings.
+func selectsEveryNamespace(selector property.Map, path string, f findings) bool {
+	if labels := mapAt(selector, "matchLabels"); labels.state != absent {
+		return labels.state == known && labels.value.Len() == 0 && !expressionsNarrow(selector, path, f)
+	}
+	return !expressionsNarrow(selector, path, f)
+}
+
+func expressionsNarrow(selector property.Map, path string, f findings) bool {
+	expressions := listAt(selector, "matchExpressions")
+	items, ok := judge(f, expressions)
+	if !ok {
+		return expressions.state != absent // unreadable: judged already, not reported twice
+	}
+	for _, item := range elements(items, path+".matchExpressions") {
+		expression, ok := judge(f, item.asMap())
+		if !ok {
+			return true
+		}
+		operator, operatorKnown := judge(f, stringAt(expression, "operator"))
+		key, keyKnown := judge(f, stringAt(expression, "key"))
+		if !operatorKnown || !keyKnown {
+			return true
+		}
+		switch {
+		case strings.EqualFold(operator, "In"):
+			return true
+		case strings.EqualFold(operator, "Exists") && key != namespaceNameLabel:
+			return true
+		}
+	}
+	return false
 }

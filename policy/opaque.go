@@ -1,7 +1,5 @@
 package main
 
-import "strings"
-
 var opaqueObjectsRule = resourceRule{
 	name: "kubernetes-no-opaque-objects",
 	description: "No Helm v3 Release and no server-side apply patch (*Patch kinds): " +
@@ -24,7 +22,7 @@ func checkOpaqueObjects(_ target, r analyzed) []finding {
 	switch {
 	case group == "helm.sh" && kind == "Release":
 		f.violation("a Helm v3 Release deploys objects this pack cannot see; use a helm.sh/v4 Chart, whose objects it checks")
-	case strings.HasSuffix(kind, "Patch"):
+	case r.isPatch():
 		f.violation("a %s changes an object this pack cannot see in full; declare the whole object instead", kind)
 	}
 	return f.all()

@@ -9,7 +9,7 @@ import (
 const packName = "vxplatform-exposure"
 
 // packVersion is also the version in PulumiPolicy.yaml; a test keeps them equal.
-var packVersion = semver.MustParse("1.0.0")
+var packVersion = semver.MustParse("1.1.0")
 
 // resourceRules and stackRules are every rule of the pack, in the order the
 // README's table lists them. A rule not listed here is not enforced; a test
@@ -18,16 +18,20 @@ var resourceRules = []resourceRule{
 	serviceExposureRule,
 	ingressInternalOnlyRule,
 	ingressTLSNoWildcardRule,
+	ingressOwnHostnameRule,
 	podHostAccessRule,
 	containerSecurityContextRule,
 	networkPolicyOpenPeersRule,
 	networkPolicyAllNamespacesRule,
 	ownNamespaceRule,
+	namespacePodSecurityRule,
+	rbacRule,
 	bucketPublicACLRule,
 	bucketPolicyAnonymousRule,
 	iamWildcardRule,
 	iamPatientDataWriteRule,
 	iamPreviewPatientDataRule,
+	iamAttachmentsRule,
 	literalCredentialsRule,
 	imageTaggedRule,
 	imageDigestRule,

@@ -22,14 +22,18 @@ type statement struct {
 	anonymous   bool // Principal "*" (or {"AWS": "*"}) or any NotPrincipal
 }
 
-// parsePolicyDocument reads a policy document. Statement, Action, Resource and
-// the principal lists may each be a single value or a list.
+// parsePolicyDocument reads a policy document as MinIO reads it. MinIO decodes
+// documents with encoding/json into structs, which matches keys without regard
+// to case ("statement", "EFFECT" and "Action" all count), so every key is looked
+// up that way here; when a key is spelled twice, every spelling counts (fail
+// closed). Statement, Action, Resource and the principal lists may each be a
+// single value or a list.
 func parsePolicyDocument(text string) ([]statement, error) {
 	var doc map[string]any
 	if err := json.Unmarshal([]byte(text), &doc); err != nil {
 		return nil, err
 	}
-	raw, ok := doc["Statement"]
+	raw, ok := field(doc, "Statement")
 	if !ok {
 		return nil, errors.New("it has no Statement")
 	}
@@ -49,12 +53,19 @@ func parsePolicyDocument(text string) ([]statement, error) {
 			return nil, fmt.Errorf("statement %d is not an object", i)
 		}
 		st := statement{id: fmt.Sprintf("#%d", i)}
-		if sid, ok := fields["Sid"].(string); ok && sid != "" {
-			st.id = fmt.Sprintf("%q", sid)
+		if sid, ok := field(fields, "Sid"); ok {
+			if sid, ok := sid.(string); ok && sid != "" {
+				st.id = fmt.Sprintf("%q", sid)
+			}
 		}
-		effect, _ := fields["Effect"].(string)
-		st.allow = strings.EqualFold(effect, "Allow")
-		var err error
+		effects, err := fieldStrings(fields, "Effect")
+		if err != nil {
+			return nil, fmt.Errorf("statement %s: %w", st.id, err)
+		}
+		// Any spelling of Allow among the Effect keys may be the one MinIO keeps.
+		for _, effect := range effects {
+			st.allow = st.allow || strings.EqualFold(effect, "Allow")
+		}
 		if st.actions, st.notAction, err = stringOrList(fields, "Action", "NotAction"); err != nil {
 			return nil, fmt.Errorf("statement %s: %w", st.id, err)
 		}
@@ -67,20 +78,53 @@ func parsePolicyDocument(text string) ([]statement, error) {
 	return out, nil
 }
 
-// stringOrList reads key, or its negated form (notKey), as a list of strings.
-func stringOrList(fields map[string]any, key, notKey string) (values []string, negated bool, err error) {
-	raw, ok := fields[key]
-	if !ok {
-		if raw, ok = fields[notKey]; !ok {
-			return nil, false, nil
+// field is a key of a JSON object matched without regard to case, as
+// encoding/json matches struct fields. Several spellings are merged into a list.
+func field(fields map[string]any, key string) (any, bool) {
+	var found []any
+	for k, v := range fields {
+		if strings.EqualFold(k, key) {
+			found = append(found, v)
 		}
-		negated = true
 	}
-	values, err = toStrings(raw)
+	switch len(found) {
+	case 0:
+		return nil, false
+	case 1:
+		return found[0], true
+	}
+	var merged []any
+	for _, v := range found {
+		if list, ok := v.([]any); ok {
+			merged = append(merged, list...)
+		} else {
+			merged = append(merged, v)
+		}
+	}
+	return merged, true
+}
+
+func fieldStrings(fields map[string]any, key string) ([]string, error) {
+	raw, ok := field(fields, key)
+	if !ok {
+		return nil, nil
+	}
+	values, err := toStrings(raw)
 	if err != nil {
-		return nil, negated, fmt.Errorf("%s: %w", key, err)
+		return nil, fmt.Errorf("%s: %w", key, err)
 	}
-	return values, negated, nil
+	return values, nil
+}
+
+// stringOrList reads key, or its negated form (notKey), as a list of strings.
+// A statement carrying both is read as the negated form (fail closed).
+func stringOrList(fields map[string]any, key, notKey string) (values []string, negated bool, err error) {
+	if _, ok := field(fields, notKey); ok {
+		values, err = fieldStrings(fields, notKey)
+		return values, true, err
+	}
+	values, err = fieldStrings(fields, key)
+	return values, false, err
 }
 
 func toStrings(raw any) ([]string, error) {
@@ -103,16 +147,18 @@ func toStrings(raw any) ([]string, error) {
 
 // principalIsAnonymous: "*" anywhere in Principal means everyone, signed or not.
 func principalIsAnonymous(fields map[string]any) bool {
-	if _, ok := fields["NotPrincipal"]; ok {
+	if _, ok := field(fields, "NotPrincipal"); ok {
 		return true
 	}
-	raw, ok := fields["Principal"]
+	raw, ok := field(fields, "Principal")
 	if !ok {
 		return false
 	}
 	switch p := raw.(type) {
 	case string:
 		return p == "*"
+	case []any:
+		return true // several Principal keys merged: fail closed
 	case map[string]any:
 		for _, v := range p {
 			values, err := toStrings(v)
@@ -159,14 +205,49 @@ func (st statement) covers(bucket string) bool {
 		return true
 	}
 	for _, pattern := range st.resources {
-		if rest, ok := strings.CutPrefix(pattern, s3ARNPrefix); ok {
+		if rest, ok := cutARNPrefix(pattern); ok {
 			bucketPart, _, _ := strings.Cut(rest, "/")
 			if globMatch(bucketPart, bucket) {
 				return true
 			}
 			continue
 		}
-		if globMatch(pattern, s3ARNPrefix+bucket) || globMatch(pattern, s3ARNPrefix+bucket+"/object") {
+		if globMatch(withoutVariables(pattern), s3ARNPrefix+bucket) || globMatch(withoutVariables(pattern), s3ARNPrefix+bucket+"/object") {
+			return true
+		}
+	}
+	return false
+}
+
+// cutARNPrefix returns the bucket/object part of an S3 ARN, with policy
+// variables read as wildcards. The prefix is matched without regard to case.
+func cutARNPrefix(resource string) (string, bool) {
+	if len(resource) < len(s3ARNPrefix) || !strings.EqualFold(resource[:len(s3ARNPrefix)], s3ARNPrefix) {
+		return "", false
+	}
+	return withoutVariables(resource[len(s3ARNPrefix):]), true
+}
+
+// policyVariable matches a policy variable such as ${aws:username}: MinIO
+// substitutes it per request, so in a Resource it can name any bucket (a user
+// called dataplatform-prod, a jwt claim, a request header).
+var policyVariable = regexp.MustCompile(`\$\{[^}]*\}`)
+
+func withoutVariables(s string) string { return policyVariable.ReplaceAllString(s, "*") }
+
+// grantsAdmin reports whether an Allow statement grants MinIO administration
+// (admin:* actions: users, policies, configuration, every bucket's data through
+// them). Resource does not limit admin actions.
+func (st statement) grantsAdmin() bool {
+	if !st.allow {
+		return false
+	}
+	if st.notAction {
+		return true
+	}
+	for _, a := range st.actions {
+		lower := strings.ToLower(a)
+		if lower == "*" || strings.HasPrefix(lower, "admin:") {
 			return true
 		}
 	}

@@ -100,25 +100,3 @@ func TestParsePolicyDocument(t *testing.T) {
 		})
 	}
 }
-
-func TestIdentityEnvironments(t *testing.T) {
-	tests := []struct {
-		stack, name string
-		want        []string
-	}{
-		{"production", "dataplatform-production-app", []string{"production"}},
-		{"production", "dataplatform-pr-7-viewer", []string{"production", "pr-7"}},
-		{"production", "dataplatform-staging-restore", []string{"production", "staging"}},
-		{"public", "dataplatform-unknown-app", []string{"public"}},
-		{"public", "something-else", []string{"public"}},
-	}
-	for _, tt := range tests {
-		var got []string
-		for _, env := range identityEnvironments(targetFor(tt.stack), lookup[string]{value: tt.name, state: known}) {
-			got = append(got, env.Stack)
-		}
-		if len(got) != len(tt.want) || got[0] != tt.want[0] || (len(got) > 1 && got[1] != tt.want[1]) {
-			t.Errorf("%s on %s: %v, want %v", tt.name, tt.stack, got, tt.want)
-		}
-	}
-}

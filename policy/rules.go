@@ -37,10 +37,29 @@ func (r analyzed) kubeType() (group, kind string, ok bool) {
 	return group, kind, true
 }
 
+// patchSuffix ends the kinds of server-side apply patches (DeploymentPatch, ...).
+const patchSuffix = "Patch"
+
+// objectType is kubeType with a patch read as the kind it patches: a patch is
+// judged by the same rules as the object it changes.
+func (r analyzed) objectType() (group, kind string, ok bool) {
+	group, kind, ok = r.kubeType()
+	if base, isPatch := strings.CutSuffix(kind, patchSuffix); isPatch && base != "" {
+		kind = base
+	}
+	return group, kind, ok
+}
+
+// isPatch reports whether the resource is a server-side apply patch.
+func (r analyzed) isPatch() bool {
+	_, kind, ok := r.kubeType()
+	return ok && strings.HasSuffix(kind, patchSuffix) && kind != patchSuffix
+}
+
 // isKube reports whether the resource is a Kubernetes object of kind in one of
-// the groups (any group when none are given).
+// the groups (any group when none are given), or a patch of one.
 func (r analyzed) isKube(kind string, groups ...string) bool {
-	g, k, ok := r.kubeType()
+	g, k, ok := r.objectType()
 	if !ok || k != kind {
 		return false
 	}
@@ -116,7 +135,7 @@ func guarded(urn string, check func() []finding) (fs []finding) {
 // so that previews of non-sensitive stacks stay free of noise (pulumi/pulumi#19737).
 func report(m policyx.PolicyManager, t target, fs []finding) {
 	for _, f := range fs {
-		if f.undecided && !t.sensitive {
+		if (f.undecided && !t.sensitive) || f.deferred {
 			continue
 		}
 		message := f.message

@@ -11,6 +11,8 @@ type target struct {
 	stack string
 	// kind is empty when the stack name is not one of the platform's environments.
 	kind stacks.Kind
+	// identity is the environment the stack name stands for (zero when unknown).
+	identity stacks.StackIdentity
 	// sensitive is decided by the stack name alone. Stack config is written by
 	// whoever owns the stack, so it must never be able to relax the pack.
 	sensitive bool
@@ -25,21 +27,16 @@ func targetFor(stack string) target {
 	if err != nil {
 		return target{stack: stack, sensitive: true}
 	}
-	return target{stack: stack, kind: id.Kind, sensitive: id.Kind.Sensitive()}
+	return target{stack: stack, kind: id.Kind, identity: id, sensitive: id.Kind.Sensitive()}
 }
 
-// ownNamespace is the only namespace the stack's Kubernetes objects may live in.
-// The environment model names namespaces the same way (stacks.Load); the pack
-// states the layout again on purpose, as the rule it enforces, and the test of the
-// real stacks keeps the two in step.
+// ownNamespace is the only namespace the stack's Kubernetes objects may live in,
+// as the environment model places them (stacks.NamespaceOf).
 func (t target) ownNamespace() (string, bool) {
-	switch t.kind {
-	case "":
+	if t.kind == "" {
 		return "", false
-	case stacks.KindPreview:
-		return "data-platform-" + string(stacks.KindPreviews), true
 	}
-	return "data-platform-" + string(t.kind), true
+	return stacks.NamespaceOf(t.kind), true
 }
 
 // isPreviewKind reports whether a kind is a pull-request preview or the shared
@@ -57,6 +54,8 @@ const (
 	everywhere scope = iota + 1
 	// sensitiveOnly: mandatory on production and staging, advisory elsewhere.
 	sensitiveOnly
+	// advisoryEverywhere: shown on every stack, never blocking.
+	advisoryEverywhere
 )
 
 // level is the enforcement level of a rule on a target. policyx ignores the
@@ -64,7 +63,7 @@ const (
 // every policy gets its level from here, explicitly; a scope this function does
 // not know fails closed.
 func (s scope) level(t target) policyx.EnforcementLevel {
-	if s == sensitiveOnly && !t.sensitive {
+	if s == advisoryEverywhere || (s == sensitiveOnly && !t.sensitive) {
 		return policyx.EnforcementLevelAdvisory
 	}
 	return policyx.EnforcementLevelMandatory
@@ -76,6 +75,8 @@ func (s scope) String() string {
 		return "mandatory everywhere"
 	case sensitiveOnly:
 		return "mandatory on production and staging, advisory elsewhere"
+	case advisoryEverywhere:
+		return "advisory everywhere"
 	}
 	return "invalid scope"
 }

@@ -146,11 +146,16 @@ func TestValuesThePackCannotRead(t *testing.T) {
 		},
 		{
 			// Null is absent: the container's security context falls back to the pod's
-			// runAsNonRoot, but allowPrivilegeEscalation has no pod-level default.
+			// runAsNonRoot and seccomp profile, but allowPrivilegeEscalation and the
+			// dropped capabilities have no pod-level default.
 			name: "container securityContext null", typ: deploymentType, rname: "data-platform-api",
-			edits:   []edit{set(deploymentPod+".containers.0.securityContext", property.Value{})},
-			onProd:  []expected{want("kubernetes-container-restricted-security-context", `container "api": securityContext.allowPrivilegeEscalation is not set to false (Kubernetes allows escalation by default)`)},
-			onOther: []expected{want("kubernetes-container-restricted-security-context", `container "api": securityContext.allowPrivilegeEscalation is not set to false (Kubernetes allows escalation by default)`)},
+			edits: []edit{set(deploymentPod+".containers.0.securityContext", property.Value{})},
+			onProd: []expected{
+				want("kubernetes-container-restricted-security-context", `container "api": securityContext.allowPrivilegeEscalation is not set to false (Kubernetes allows escalation by default)`),
+				want("kubernetes-container-restricted-security-context", `container "api": securityContext.capabilities.drop does not include ALL`)},
+			onOther: []expected{
+				want("kubernetes-container-restricted-security-context", `container "api": securityContext.allowPrivilegeEscalation is not set to false (Kubernetes allows escalation by default)`),
+				want("kubernetes-container-restricted-security-context", `container "api": securityContext.capabilities.drop does not include ALL`)},
 		},
 		{
 			name: "IAM policy that is not JSON", typ: "minio:index/iamPolicy:IamPolicy", rname: "data-platform-bucket-app",

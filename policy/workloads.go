@@ -25,7 +25,7 @@ var workloadGroups = map[string]bool{"core": true, "apps": true, "extensions": t
 
 // podSpec is the pod spec of a workload, if the resource is one.
 func podSpec(r analyzed) (lookup[property.Map], bool) {
-	group, kind, ok := r.kubeType()
+	group, kind, ok := r.objectType()
 	if !ok || !workloadGroups[group] {
 		return lookup[property.Map]{}, false
 	}
@@ -65,6 +65,9 @@ func workloadPod(r analyzed, f findings) (pod property.Map, containers []contain
 	spec, isWorkload := podSpec(r)
 	if !isWorkload {
 		return property.Map{}, nil, false
+	}
+	if spec.state == absent && r.isPatch() {
+		return property.Map{}, nil, false // the patch leaves the pod spec as it is
 	}
 	pod, ok = judge(f, spec)
 	if !ok {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # deploy-local.sh - the main job on a fresh machine: deploy the shared `previews` stack
 # and a preview environment `pr-1` with the real program (Pulumi Automation API, real
-# Kubernetes provider; random/minio/docker are the stand-ins of e2e/standin) into a
+# Kubernetes provider; random/docker are the stand-ins of e2e/standin, minio the test
+# double of e2e/miniotest on a local test MinIO from scripts/test-servers.sh) into a
 # local Kubernetes control plane on 127.0.0.1, then print the stack outputs, what is
 # running, how to reach it and how to destroy and stop it.
 #

@@ -8,7 +8,8 @@
 #   4. integration tests (//go:build integration) against real PostgreSQL and MinIO
 #      started on 127.0.0.1 by scripts/test-servers.sh, stopped again by pid
 #   5. end-to-end (//go:build e2e): every stack deployed with the real engine and
-#      Kubernetes provider on a local control plane, through the policy pack
+#      Kubernetes provider on a local control plane, through the policy pack; the
+#      minio resources applied to a fresh test MinIO, the backup jobs run
 #
 # Environment: VX_CACHE (tool cache outside the clone, default ~/.cache/vxplatform).
 set -euo pipefail
@@ -59,8 +60,9 @@ fi
 step "end-to-end: every stack on a local Kubernetes control plane (real engine, Kubernetes provider, policy pack)"
 # Tool builds are no-ops when cached in VX_CACHE (outside the clone); a cold machine
 # needs about 40 minutes for them.
-scripts/tools.sh pulumi kubernetes-provider control-plane >/dev/null
+scripts/tools.sh pulumi kubernetes-provider control-plane minio mc >/dev/null
 go build -o "${VX_BIN:-bin}/vx-standin" ./e2e/standin
+go build -o "${VX_BIN:-bin}/vx-miniotest" ./e2e/miniotest
 scripts/build-policy-pack.sh >/dev/null
 go vet -tags e2e ./e2e/...
 (
@@ -72,8 +74,13 @@ go vet -tags e2e ./e2e/...
     VX_ETCD_PORT=23890 VX_ETCD_PEER_PORT=23900 VX_APISERVER_PORT=16543 VX_KCM_PORT=16357 \
     VX_SCHEDULER_PORT=16359 VX_KWOK_PORT=16347 VX_PV_SIZE=64Gi VX_PV_COUNT=20
   scripts/control-plane.sh stop
-  trap 'scripts/control-plane.sh stop || true' EXIT
+  trap 'scripts/control-plane.sh stop || true; scripts/test-servers.sh stop || true' EXIT
   KUBECONFIG=$(scripts/control-plane.sh start)
   export KUBECONFIG
+  # Fresh test servers: the minio test double applies every stack's buckets and
+  # identities to this MinIO, and the job runner uses its PostgreSQL programs.
+  scripts/test-servers.sh stop
+  servers=$(scripts/test-servers.sh start)
+  eval "$servers"
   go test -count=1 -tags e2e -timeout 45m -v ./e2e/
 )

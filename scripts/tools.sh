@@ -8,6 +8,8 @@
 #   scripts/tools.sh path <name>       print the path of a built tool; exit 1 if not built
 #   scripts/tools.sh status            every tool: built or not, and where
 #   scripts/tools.sh env               eval-able exports for the built tools
+#   scripts/tools.sh key               cache key of all pins (and the Go toolchain)
+#                                      for CI's actions/cache of $VX_CACHE
 #   scripts/tools.sh help
 #
 # Tools (<name>: what `path` prints):
@@ -436,6 +438,16 @@ main() {
           printf '%-20s built  %s (%ss)\n' "$t" "$(tool_path "$t")" "$(sed -n 's/^seconds=//p' "$(tool_dir "$t")/BUILDINFO")"
         else printf '%-20s absent %s\n' "$t" "$(tool_path "$t")"; fi
       done
+      ;;
+    key)
+      # Every pin that names a cache directory, plus what else goes into a build:
+      # a changed pin (or Go release) means a new key, hence a cold build.
+      local t
+      {
+        for t in "${ALL_TOOLS[@]}"; do tool_key "$t"; done
+        echo "$CLIPBOARD_REPLACE $K8S_STAGING_VERSION $K8S_PROVIDER_SOURCE"
+        go env GOVERSION GOOS GOARCH
+      } | sha256sum | cut -c1-16 | sed 's/^/vxplatform-tools-/'
       ;;
     env)
       local t var

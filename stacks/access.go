@@ -103,7 +103,7 @@ func (s ObjectStorage) Identity(purpose Purpose, store Store) (Identity, bool) {
 // It is the one place where access is decided; the bucket component and the
 // real-MinIO tests both use its output.
 func accessMatrix(id StackIdentity, target string, readBuckets []string, backup Backup) []Identity {
-	name := func(p Purpose) string { return "dataplatform-" + id.Stack + "-" + string(p) }
+	name := func(p Purpose) string { return IdentityName(id.Stack, p) }
 	var ids []Identity
 	targetStore := StoreCentral
 	if id.Kind == KindPreview {

@@ -19,7 +19,7 @@ func Load(stack string, cfg Config) (Environment, error) {
 	env := Environment{
 		StackIdentity: id,
 		Sensitive:     id.Kind.Sensitive(),
-		Namespace:     "data-platform-" + namespaceSuffix(id.Kind),
+		Namespace:     NamespaceOf(id.Kind),
 		OwnsNamespace: id.Kind != KindPreview,
 		Cluster:       Cluster{KubeContext: r.kubeContext()},
 	}
@@ -49,18 +49,11 @@ func Load(stack string, cfg Config) (Environment, error) {
 // namespaceClass labels a namespace by the kind of stack that owns it: every
 // preview's namespace is the one the previews stack owns.
 func namespaceClass(k Kind) NamespaceClass {
-	class := NamespaceClass{OwnerKind: namespaceSuffix(k), Sensitivity: SensitivityNone}
+	class := NamespaceClass{OwnerKind: string(NamespaceOwner(k)), Sensitivity: SensitivityNone}
 	if k.Sensitive() {
 		class.Sensitivity = SensitivityPatientData
 	}
 	return class
-}
-
-func namespaceSuffix(k Kind) string {
-	if k == KindPreview {
-		return string(KindPreviews)
-	}
-	return string(k)
 }
 
 func (r *reader) kubeContext() string {
@@ -248,7 +241,7 @@ func (r *reader) centralEndpoint() Endpoint {
 func (r *reader) ingress(env Environment) Ingress {
 	ing := Ingress{
 		Enabled:   r.bool("ingress", false),
-		Host:      r.string("hostname", defaultHostname(env)),
+		Host:      r.string("hostname", DefaultHostname(env.StackIdentity)),
 		TLSSecret: r.string("ingressTlsSecret", env.ResourceName("web-tls")),
 	}
 	if !validHostname(ing.Host) {
@@ -295,11 +288,4 @@ func (r *reader) allowedSources(sensitive, enabled bool) []string {
 		r.problems.add("ingressAllowedSources", v, "at least one CIDR: production and staging need a source allow-list when ingress is on")
 	}
 	return sources
-}
-
-func defaultHostname(env Environment) string {
-	if env.Kind == KindPreview {
-		return fmt.Sprintf("pr-%d.previews.%s", env.PRNumber, baseDomain)
-	}
-	return string(env.Kind) + "." + baseDomain
 }

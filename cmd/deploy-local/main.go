@@ -10,8 +10,10 @@
 // start the plane when it does not run, and deploy. A destroy against a stopped
 // plane reports that and starts nothing.
 //
-// The random, minio and docker providers are the stand-ins of e2e/standin (test
-// doubles: no central MinIO or registry is contacted). State lives in -state
+// The random and docker providers are the stand-ins of e2e/standin (test doubles:
+// no registry is contacted); the minio provider is the test double of
+// e2e/miniotest, which applies the central buckets and identities to a local test
+// MinIO the job starts (scripts/test-servers.sh). State lives in -state
 // (default: deploy-local in the plane's run directory, since the state describes
 // what that plane holds), so a second run is an update; every up refreshes first,
 // so a control plane restarted from scratch is simply deployed again.

@@ -55,8 +55,9 @@ func (r *realSteps) build(ctx context.Context) error {
 		argv []string
 	}{
 		{task{what: "building the pinned tools", note: "pulumi, kubernetes-provider, control-plane: about 40 minutes on a cold machine, cached in $VX_CACHE"},
-			[]string{"scripts/tools.sh", "pulumi", "kubernetes-provider", "control-plane"}},
-		{task{what: "building the stand-in providers", note: "a test double for random, minio, docker"}, localenv.StandinBuildCommand(r.repo)},
+			[]string{"scripts/tools.sh", "pulumi", "kubernetes-provider", "control-plane", "minio", "mc"}},
+		{task{what: "building the stand-in providers", note: "a test double for random, docker"}, localenv.StandinBuildCommand(r.repo)},
+		{task{what: "building the minio test double", note: "applies the central buckets and identities to the local test MinIO"}, localenv.MinioTestBuildCommand(r.repo)},
 		{task{what: "building the policy pack"}, []string{"scripts/build-policy-pack.sh"}},
 	}
 	for _, b := range builds {
@@ -94,6 +95,9 @@ func (r *realSteps) apply(ctx context.Context, j job) error {
 		if err := checkBaseOnPlane(ctx, cs, j.plan); err != nil {
 			return err
 		}
+	}
+	if err := r.startObjectStore(ctx, j); err != nil {
+		return err
 	}
 	tools, err := localenv.FindTools(r.repo, true)
 	if err != nil {
@@ -292,4 +296,34 @@ func (r *realSteps) deployOne(ctx context.Context, env *localenv.Env, engine *la
 	}
 	printOutputs(r.stdout, d.outputs)
 	return d, nil
+}
+
+// startObjectStore starts the local test MinIO (scripts/test-servers.sh, its state
+// next to the plane's) that the minio test double applies the stacks' central
+// buckets and identities to, and points localenv.Config at it through the
+// variables the script prints. A no-op when it already runs.
+func (r *realSteps) startObjectStore(ctx context.Context, j job) error {
+	run := os.Getenv("VX_TEST_RUN")
+	if run == "" {
+		run = filepath.Join(j.plane.run, "test-servers")
+		if err := os.Setenv("VX_TEST_RUN", run); err != nil {
+			return err
+		}
+	}
+	return r.log.step(task{what: "starting the local test MinIO", note: "scripts/test-servers.sh; stop it with VX_TEST_RUN=" + run + " scripts/test-servers.sh stop"}, func() error {
+		out, err := r.command(ctx, "scripts/test-servers.sh", "start")
+		if err != nil {
+			return err
+		}
+		for _, line := range strings.Split(out, "\n") {
+			name, value, ok := strings.Cut(strings.TrimPrefix(line, "export "), "=")
+			if ok && strings.HasPrefix(line, "export ") {
+				if err := os.Setenv(name, strings.Trim(value, "'")); err != nil {
+					return err
+				}
+			}
+		}
+		_, err = localenv.MinIOFromEnv()
+		return err
+	})
 }

@@ -1,25 +1,23 @@
 // Command standin is a TEST DOUBLE: a minimal Pulumi resource provider that stands
-// in for the random, minio and docker providers, whose real plugins cannot be
-// obtained on these machines. It lets the end-to-end test and scripts/deploy-local.sh
-// run the real program through the real engine; it never talks to MinIO or a
-// registry. Real users install the real plugins; nothing in the program depends on
-// this binary.
+// in for the random and docker providers, whose real plugins cannot be obtained on
+// these machines (the minio provider has a double of its own that really applies
+// its resources to a MinIO: e2e/miniotest). It lets the end-to-end test and
+// scripts/deploy-local.sh run the real program through the real engine; it never
+// talks to a registry. Real users install the real plugins; nothing in the program
+// depends on this binary.
 //
-// One binary serves all three packages: the engine runs it as
+// One binary serves both packages: the engine runs it as
 // $PULUMI_HOME/plugins/resource-NAME-vX.Y.Z/pulumi-resource-NAME, so the package is
 // taken from the executable's name (or from VX_STANDIN_PACKAGE). Install it with
 //
 //	pulumi plugin install resource random 4.21.2 --file BIN
-//	pulumi plugin install resource minio 0.17.1 --file BIN
 //	pulumi plugin install resource docker 4.10.0 --file BIN
 //
 // "standin -plugins" prints one "NAME VERSION" line per package, for installers.
 //
 // What it does: inputs come back as outputs; RandomPassword gets a real random
 // result (a secret); docker's getRegistryImage returns a deterministic fake digest
-// (sha256 of the image name, the same as the project's mock engine); a few other
-// computed outputs (bucket ARN, user status) are filled in so dependants can read
-// them. Check, Diff, Create, Read, Update and Delete are supported.
+// (sha256 of the image name, the same as the project's mock engine). Check, Diff, Create, Read, Update and Delete are supported.
 package main
 
 import (

@@ -15,12 +15,10 @@ import (
 type pkg struct {
 	name string
 	// version is what the program's SDK asks the engine for (pulumi.Version from the
-	// generated SDK, or internal/minio's providerVersion).
+	// generated SDK).
 	version string
-	// kinds are the resource types served; with strict false, any other type of
-	// the package is served as inputs-as-outputs, updated in place.
-	kinds  map[string]kind
-	strict bool
+	// kinds are the resource types served.
+	kinds map[string]kind
 	// invokes are the functions served, by token.
 	invokes map[string]func(args resource.PropertyMap) (resource.PropertyMap, error)
 }
@@ -34,14 +32,11 @@ type kind struct {
 	computedKeys []resource.PropertyKey
 	// replaceOn are inputs whose change forces a replacement ("*": any input).
 	replaceOn []resource.PropertyKey
-	// idFrom names the input whose value is the resource id, like the real provider
-	// (bucket name, user name); otherwise a random id.
-	idFrom resource.PropertyKey
 }
 
 var packages = map[string]pkg{
 	"random": {
-		name: "random", version: "4.21.2", strict: true,
+		name: "random", version: "4.21.2",
 		kinds: map[string]kind{
 			"random:index/randomPassword:RandomPassword": {
 				computed:     func(in resource.PropertyMap) (resource.PropertyMap, error) { return randomPassword(in, true) },
@@ -56,48 +51,8 @@ var packages = map[string]pkg{
 			},
 		},
 	},
-	"minio": {
-		name: "minio", version: "0.17.1",
-		kinds: map[string]kind{
-			"minio:index/s3Bucket:S3Bucket": {
-				computed: func(in resource.PropertyMap) (resource.PropertyMap, error) {
-					return resource.PropertyMap{"arn": resource.NewStringProperty("arn:aws:s3:::" + str(in, "bucket"))}, nil
-				},
-				computedKeys: []resource.PropertyKey{"arn"},
-				replaceOn:    []resource.PropertyKey{"bucket", "bucketPrefix", "objectLocking"},
-				idFrom:       "bucket",
-			},
-			"minio:index/iamUser:IamUser": {
-				computed: func(resource.PropertyMap) (resource.PropertyMap, error) {
-					return resource.PropertyMap{"status": resource.NewStringProperty("enabled")}, nil
-				},
-				computedKeys: []resource.PropertyKey{"status"},
-				replaceOn:    []resource.PropertyKey{"name"},
-				idFrom:       "name",
-			},
-			"minio:index/iamPolicy:IamPolicy": {replaceOn: []resource.PropertyKey{"name"}, idFrom: "name"},
-			"minio:index/iamUserPolicyAttachment:IamUserPolicyAttachment": {
-				replaceOn: []resource.PropertyKey{"userName", "policyName"},
-			},
-			"minio:index/iamServiceAccount:IamServiceAccount": {
-				computed: func(resource.PropertyMap) (resource.PropertyMap, error) {
-					key, err := randomText(20, alphaNumeric)
-					if err != nil {
-						return nil, err
-					}
-					secret, err := randomText(40, alphaNumeric)
-					return resource.PropertyMap{
-						"accessKey": resource.NewStringProperty(key),
-						"secretKey": resource.MakeSecret(resource.NewStringProperty(secret)),
-					}, err
-				},
-				computedKeys: []resource.PropertyKey{"accessKey", "secretKey"},
-				replaceOn:    []resource.PropertyKey{"targetUser"},
-			},
-		},
-	},
 	"docker": {
-		name: "docker", version: "4.10.0", strict: true,
+		name: "docker", version: "4.10.0",
 		invokes: map[string]func(resource.PropertyMap) (resource.PropertyMap, error){
 			"docker:index/getRegistryImage:getRegistryImage": registryImage,
 		},

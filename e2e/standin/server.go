@@ -129,9 +129,7 @@ func (s *server) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pulum
 				outputs[key] = v
 			}
 		}
-		if id = str(inputs, k.idFrom); id == "" || k.idFrom == "" {
-			id = "standin-" + randomHex(8)
-		}
+		id = "standin-" + randomHex(8)
 	}
 	props, err := plugin.MarshalProperties(outputs, keepAll)
 	if err != nil {
@@ -209,9 +207,6 @@ func (s *server) kind(typ, urn string) (kind, error) {
 	}
 	if k, ok := s.pkg.kinds[typ]; ok {
 		return k, nil
-	}
-	if !s.pkg.strict && strings.HasPrefix(typ, s.pkg.name+":") {
-		return kind{}, nil
 	}
 	return kind{}, fmt.Errorf("the %s stand-in (a test double) does not implement the resource type %s; it implements: %s",
 		s.pkg.name, typ, strings.Join(slices.Sorted(maps.Keys(s.pkg.kinds)), ", "))

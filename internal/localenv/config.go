@@ -19,13 +19,40 @@ func StorageClass() string {
 	return "local"
 }
 
+// MinIOFromEnv is the shared test MinIO (SharedServers): the stacks' central
+// MinIO, to which the minio test double (e2e/miniotest) applies the program's
+// buckets and identities.
+func MinIOFromEnv() (MinIO, error) {
+	s, err := SharedServers(MinIOServer)
+	if err != nil {
+		return MinIO{}, err
+	}
+	return *s.MinIO, nil
+}
+
 // Config is a valid config for stack (the one the program's own tests use),
-// pointed at the local control plane. The central MinIO it names is never
-// contacted: the minio stand-in only records what would be created.
+// pointed at the local control plane and, when the local test MinIO's variables
+// are set (MinIOFromEnv), at that MinIO as the central store. Without them the
+// central MinIO is an address nothing answers on: enough for preview and for the
+// checks that do not deploy, but an up fails in the minio test double.
 func Config(stack string) stacks.Config {
+	store, _ := MinIOFromEnv()
+	return ConfigFor(stack, store)
+}
+
+// ConfigFor is Config with the central MinIO given explicitly (none: zero MinIO).
+func ConfigFor(stack string, store MinIO) stacks.Config {
 	cfg := programtest.With(programtest.ValidConfig(stack), "kubeContext", KubeContext)
-	if id, err := stacks.ParseStackName(stack); err == nil && id.Kind != stacks.KindPreviews {
-		cfg["storageClass"] = StorageClass()
+	id, err := stacks.ParseStackName(stack)
+	if err != nil || id.Kind == stacks.KindPreviews {
+		return cfg
+	}
+	cfg["storageClass"] = StorageClass()
+	if store.Endpoint != "" {
+		cfg["s3Endpoint"] = store.Endpoint
+		cfg["s3UseTLS"] = "false" // the local test MinIO speaks plain HTTP on 127.0.0.1
+		cfg["minioUser"] = store.RootUser
+		cfg["minioPassword"] = store.RootPassword
 	}
 	return cfg
 }

@@ -48,7 +48,11 @@ func New(ctx context.Context, dir string, tools Tools, kubeconfig string) (*Env,
 	if err != nil {
 		return nil, err
 	}
-	for _, d := range []string{"home", "backend", "work"} {
+	// What an earlier run left in tmp (kubeconfig copies) goes now.
+	if err := os.RemoveAll(filepath.Join(abs, "tmp")); err != nil {
+		return nil, err
+	}
+	for _, d := range []string{"home", "backend", "work", "tmp"} {
 		if err := os.MkdirAll(filepath.Join(abs, d), 0o700); err != nil {
 			return nil, err
 		}
@@ -66,6 +70,9 @@ func New(ctx context.Context, dir string, tools Tools, kubeconfig string) (*Env,
 	}
 	return e, nil
 }
+
+// TempDir is the temporary directory of the engine and its plugins.
+func (e *Env) TempDir() string { return filepath.Join(e.Dir, "tmp") }
 
 // Home is the PULUMI_HOME of this Env.
 func (e *Env) Home() string { return filepath.Join(e.Dir, "home") }
@@ -85,6 +92,14 @@ func (e *Env) Vars() map[string]string {
 		// The Kubernetes provider reads the kubeconfig from here; the context is
 		// the stack's kubeContext config.
 		"KUBECONFIG": e.Kubeconfig,
+		// The Kubernetes provider writes the kubeconfig (with the admin's client
+		// key) to a temporary file it never removes: temporary files stay in this
+		// Env, never in the system's temporary directory.
+		"TMPDIR": e.TempDir(),
+		// The minio test double runs mc for IAM operations; mc's config (it holds
+		// no credential: they reach mc through its environment) stays in this Env.
+		"VX_MINIOTEST_MC":  e.Tools.MC,
+		"VX_MINIOTEST_DIR": filepath.Join(e.Dir, "miniotest"),
 	}
 }
 
@@ -96,18 +111,31 @@ func (e *Env) plugins() ([]plugin, error) {
 		return nil, err
 	}
 	list := []plugin{{"kubernetes", k8sVersion, e.Tools.KubernetesProvider}}
-	// The stand-in says which packages and versions it impersonates.
-	out, err := exec.Command(e.Tools.Standin, "-plugins").Output()
-	if err != nil {
-		return nil, fmt.Errorf("%s -plugins: %w", e.Tools.Standin, err)
+	// Each test double says which packages and versions it impersonates.
+	for _, double := range []string{e.Tools.Standin, e.Tools.MinioTest} {
+		served, err := servedPlugins(double)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, served...)
 	}
+	return list, nil
+}
+
+// servedPlugins are the "NAME VERSION" lines of `double -plugins`.
+func servedPlugins(double string) ([]plugin, error) {
+	out, err := exec.Command(double, "-plugins").Output()
+	if err != nil {
+		return nil, fmt.Errorf("%s -plugins: %w", double, err)
+	}
+	var list []plugin
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
 		if len(f) != 2 {
-			return nil, fmt.Errorf("%s -plugins: unexpected line %q", e.Tools.Standin, sc.Text())
+			return nil, fmt.Errorf("%s -plugins: unexpected line %q", double, sc.Text())
 		}
-		list = append(list, plugin{f[0], f[1], e.Tools.Standin})
+		list = append(list, plugin{f[0], f[1], double})
 	}
 	return list, nil
 }

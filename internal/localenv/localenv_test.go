@@ -2,6 +2,7 @@ package localenv
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/virdx/vxplatform-infra/stacks"
@@ -64,5 +65,37 @@ func TestBinDirIsRelativeToTheClone(t *testing.T) {
 	t.Setenv("VX_BIN", "/abs")
 	if got := BinDir("/repo"); got != "/abs" {
 		t.Errorf("BinDir = %s", got)
+	}
+}
+
+// With the local test MinIO, every workload stack's central store is that MinIO,
+// over plain HTTP, with its root user as the provider's admin.
+func TestConfigForPointsAtTheLocalMinIO(t *testing.T) {
+	store := MinIO{Endpoint: "127.0.0.1:59000", RootUser: "vxadmin", RootPassword: "vxadmin-secret-123"}
+	for _, stack := range []string{"production", "staging", "public", "pr-7"} {
+		cfg := ConfigFor(stack, store)
+		env, err := stacks.Load(stack, cfg)
+		if err != nil {
+			t.Fatalf("%s: %v", stack, err)
+		}
+		if c := env.Storage.Central; c.HostPort != store.Endpoint || c.UseTLS || c.EgressCIDR != "127.0.0.1/32" {
+			t.Errorf("%s: central store %+v", stack, c)
+		}
+		if cfg["minioUser"] != store.RootUser || cfg["minioPassword"] != store.RootPassword {
+			t.Errorf("%s: minio admin %q/%q", stack, cfg["minioUser"], cfg["minioPassword"])
+		}
+	}
+	if cfg := ConfigFor("previews", store); cfg["s3Endpoint"] != "" {
+		t.Errorf("previews has no workloads, yet s3Endpoint=%q", cfg["s3Endpoint"])
+	}
+}
+
+func TestMinIOFromEnvNamesWhatIsMissing(t *testing.T) {
+	t.Setenv("MINIO_ENDPOINT", "127.0.0.1:1")
+	t.Setenv("MINIO_ROOT_USER", "")
+	t.Setenv("MINIO_ROOT_PASSWORD", "")
+	_, err := MinIOFromEnv()
+	if err == nil || !strings.Contains(err.Error(), "MINIO_ROOT_PASSWORD") || !strings.Contains(err.Error(), "MINIO_ROOT_USER") || !strings.Contains(err.Error(), "scripts/test-servers.sh start") {
+		t.Errorf("got %v", err)
 	}
 }

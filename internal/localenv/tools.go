@@ -1,7 +1,8 @@
 // Package localenv runs the real platform program through the real Pulumi engine
 // against a local control plane (scripts/control-plane.sh): it finds the built
 // tools, prepares a self-contained Pulumi home and file backend, installs the
-// Kubernetes provider plugin and the stand-in plugins (e2e/standin), and wraps the
+// Kubernetes provider plugin and the test-double plugins (e2e/standin for random
+// and docker, e2e/miniotest for minio, applied to the local test MinIO), and wraps the
 // Automation API. The end-to-end test (e2e/, build tag e2e) and cmd/deploy-local
 // share it, so that what the test proves is what the main job does.
 package localenv
@@ -23,8 +24,13 @@ type Tools struct {
 	Pulumi string
 	// KubernetesProvider is the pulumi-resource-kubernetes plugin binary.
 	KubernetesProvider string
-	// Standin is the stand-in provider (e2e/standin) for random, minio and docker.
+	// Standin is the stand-in provider (e2e/standin) for random and docker.
 	Standin string
+	// MinioTest is the minio provider test double (e2e/miniotest), which applies
+	// the program's minio resources to the local test MinIO.
+	MinioTest string
+	// MC is the mc program the minio test double runs for IAM operations.
+	MC string
 	// PolicyPack is the policy pack binary; "" when not built.
 	PolicyPack string
 	// Repo is the clone the tools were found for (its go.mod pins the plugin versions).
@@ -71,6 +77,11 @@ func StandinBuildCommand(repo string) []string {
 	return []string{"go", "build", "-o", filepath.Join(BinDir(repo), "vx-standin"), "./e2e/standin"}
 }
 
+// MinioTestBuildCommand builds the minio test double where FindTools looks for it.
+func MinioTestBuildCommand(repo string) []string {
+	return []string{"go", "build", "-o", filepath.Join(BinDir(repo), "vx-miniotest"), "./e2e/miniotest"}
+}
+
 // FindTools locates every tool, each from its environment variable (the names
 // `scripts/tools.sh env` prints) or its default place. requirePolicy makes a
 // missing policy pack an error. Every error names the command that builds the tool.
@@ -111,6 +122,8 @@ func FindTools(repo string, requirePolicy bool) (Tools, error) {
 	t.Pulumi = fromTools("VX_PULUMI", "pulumi")
 	t.KubernetesProvider = fromTools("VX_KUBERNETES_PROVIDER", "kubernetes-provider")
 	t.Standin = fromBin("VX_STANDIN", "vx-standin", strings.Join(StandinBuildCommand(repo), " "))
+	t.MinioTest = fromBin("VX_MINIOTEST", "vx-miniotest", strings.Join(MinioTestBuildCommand(repo), " "))
+	t.MC = fromTools("VX_MC", "mc")
 	if requirePolicy {
 		t.PolicyPack = fromBin("VX_POLICY_PACK", "policy-pack", "scripts/build-policy-pack.sh")
 	} else if p := filepath.Join(BinDir(repo), "policy-pack"); os.Getenv("VX_POLICY_PACK") != "" || isExecutable(p) {
