@@ -182,8 +182,31 @@ type PrivateConfig struct {
 	MinIOTLS bool
 }
 
+// portAttempts bounds the starts of a private instance: a port picked free can
+// be taken by another process of this shared machine before the server binds it,
+// and a start that fails for that alone is tried again on other ports.
+const portAttempts = 3
+
 // StartPrivate starts a private instance as StartPrivateServers does, configured.
 func StartPrivate(ctx context.Context, config PrivateConfig) (*Servers, error) {
+	var err error
+	for range portAttempts {
+		var s *Servers
+		if s, err = startPrivateOnce(ctx, config); err == nil || !portTaken(err) {
+			return s, err
+		}
+	}
+	return nil, err
+}
+
+// portTaken reports whether a start failed because a port was in use (the
+// script's own check, or PostgreSQL's or MinIO's bind).
+func portTaken(err error) bool {
+	msg := strings.ToLower(err.Error())
+	return strings.Contains(msg, "address already in use") || strings.Contains(msg, "ports in use")
+}
+
+func startPrivateOnce(ctx context.Context, config PrivateConfig) (*Servers, error) {
 	ports, err := FreePorts(3)
 	if err != nil {
 		return nil, err

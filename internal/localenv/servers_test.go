@@ -2,6 +2,7 @@ package localenv
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -224,5 +225,23 @@ func TestConfigurePostgresRefusesWhatTheScriptCannotTake(t *testing.T) {
 	shared := &Servers{Dir: t.TempDir()}
 	if err := shared.ConfigurePostgres([]string{"a=1"}, nil); err == nil {
 		t.Error("the shared servers were configured from Go")
+	}
+}
+
+func TestPortTakenIsWhatAStartIsRetriedFor(t *testing.T) {
+	cases := []struct {
+		log  string
+		want bool
+	}{
+		{`LOG:  could not bind IPv4 address "127.0.0.1": Address already in use`, true},
+		{"ERROR: ports in use; stop what holds them or choose other ports", true},
+		{"FATAL Unable to start the server: listen tcp 127.0.0.1:9000: bind: address already in use", true},
+		{"ERROR: initdb failed (log: /run/initdb.log)", false},
+		{"ERROR: minio not ready (log: /run/minio.log)", false},
+	}
+	for _, c := range cases {
+		if got := portTaken(errors.New("scripts/test-servers.sh start: exit status 1\n" + c.log)); got != c.want {
+			t.Errorf("portTaken(%q) = %t, want %t", c.log, got, c.want)
+		}
 	}
 }
