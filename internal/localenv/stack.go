@@ -10,13 +10,13 @@ import (
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
-	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/virdx/vxplatform-infra/internal/stackops"
 	"github.com/virdx/vxplatform-infra/stacks"
 )
 
@@ -85,21 +85,12 @@ func isSecret(key string) bool {
 	return false
 }
 
-// Step is one resource step the engine reported.
-type Step struct {
-	Op    string // create, update, same, delete, replace, ...
-	URN   string
-	Type  string
-	Diffs []string // the properties that changed, for updates
-}
-
-// Name is the resource's Pulumi name (the last URN segment).
-func (s Step) Name() string { return s.URN[strings.LastIndex(s.URN, "::")+2:] }
-
-// Violation is one policy pack finding.
-type Violation struct {
-	Pack, Policy, Level, Message, URN string
-}
+// Step and Violation are what the engine reported (internal/stackops reads the
+// engine for the CI commands and for this package alike).
+type (
+	Step      = stackops.Step
+	Violation = stackops.Violation
+)
 
 // Outcome is what one operation did.
 type Outcome struct {
@@ -119,11 +110,11 @@ func (o Outcome) Resources() int {
 	return len(seen)
 }
 
-// Changed are the steps that are not "same" (nor reads), sorted by URN.
+// Changed are the steps that change something, sorted by URN.
 func (o Outcome) Changed() []Step {
 	var out []Step
 	for _, s := range o.Steps {
-		if s.Op != "same" && s.Op != "read" && s.Op != "refresh" {
+		if s.Changes() {
 			out = append(out, s)
 		}
 	}
@@ -131,41 +122,10 @@ func (o Outcome) Changed() []Step {
 	return out
 }
 
-// collector gathers engine events of one operation.
-type collector struct {
-	ch   chan events.EngineEvent
-	done chan struct{}
-	out  Outcome
-}
-
-func collect() *collector {
-	c := &collector{ch: make(chan events.EngineEvent), done: make(chan struct{})}
-	go func() {
-		defer close(c.done)
-		for ev := range c.ch {
-			switch {
-			case ev.ResourcePreEvent != nil:
-				m := ev.ResourcePreEvent.Metadata
-				c.out.Steps = append(c.out.Steps, Step{Op: string(m.Op), URN: m.URN, Type: m.Type, Diffs: m.Diffs})
-			case ev.PolicyEvent != nil:
-				p := ev.PolicyEvent
-				c.out.Violations = append(c.out.Violations, Violation{Pack: p.PolicyPackName, Policy: p.PolicyName,
-					Level: p.EnforcementLevel, Message: p.Message, URN: p.ResourceURN})
-			}
-		}
-	}()
-	return c
-}
-
-// finish waits for the event stream to end; the SDK closes it when the CLI
-// finishes, but never when the CLI failed before streaming.
-func (c *collector) finish(start time.Time) Outcome {
-	select {
-	case <-c.done:
-	case <-time.After(10 * time.Second):
-	}
-	c.out.Duration = time.Since(start)
-	return c.out
+// outcome is what an operation's event log gathered, and how long it took.
+func outcome(l *stackops.EventLog, start time.Time) Outcome {
+	steps, violations := l.Finish()
+	return Outcome{Steps: steps, Violations: violations, Duration: time.Since(start)}
 }
 
 func (s *Stack) policyPacks() []string {
@@ -184,16 +144,16 @@ func (s *Stack) log() io.Writer {
 
 // Up deploys the stack, with the policy pack when there is one.
 func (s *Stack) Up(ctx context.Context, opts ...optup.Option) (Outcome, error) {
-	c := collect()
+	l := stackops.NewEventLog()
 	start := time.Now()
 	fmt.Fprintf(s.log(), "\n### pulumi up (stack %s)\n", s.Name)
-	base := []optup.Option{optup.EventStreams(c.ch), optup.ProgressStreams(s.log()), optup.ErrorProgressStreams(s.log()),
+	base := []optup.Option{optup.EventStreams(l.Events()), optup.ProgressStreams(s.log()), optup.ErrorProgressStreams(s.log()),
 		optup.Color("never"), optup.SuppressProgress()}
 	if packs := s.policyPacks(); packs != nil {
 		base = append(base, optup.PolicyPacks(packs...))
 	}
 	res, err := s.Stack.Up(ctx, append(base, opts...)...)
-	out := c.finish(start)
+	out := outcome(l, start)
 	out.Outputs = res.Outputs
 	if err != nil {
 		return out, fmt.Errorf("pulumi up (stack %s) failed after %s: %w", s.Name, out.Duration.Round(time.Millisecond), err)
@@ -203,16 +163,16 @@ func (s *Stack) Up(ctx context.Context, opts ...optup.Option) (Outcome, error) {
 
 // Preview previews the stack, with the policy pack when there is one.
 func (s *Stack) Preview(ctx context.Context, opts ...optpreview.Option) (Outcome, error) {
-	c := collect()
+	l := stackops.NewEventLog()
 	start := time.Now()
 	fmt.Fprintf(s.log(), "\n### pulumi preview (stack %s)\n", s.Name)
-	base := []optpreview.Option{optpreview.EventStreams(c.ch), optpreview.ProgressStreams(s.log()),
+	base := []optpreview.Option{optpreview.EventStreams(l.Events()), optpreview.ProgressStreams(s.log()),
 		optpreview.ErrorProgressStreams(s.log()), optpreview.Color("never"), optpreview.SuppressProgress()}
 	if packs := s.policyPacks(); packs != nil {
 		base = append(base, optpreview.PolicyPacks(packs...))
 	}
 	_, err := s.Stack.Preview(ctx, append(base, opts...)...)
-	out := c.finish(start)
+	out := outcome(l, start)
 	if err != nil {
 		return out, fmt.Errorf("pulumi preview (stack %s) failed after %s: %w", s.Name, out.Duration.Round(time.Millisecond), err)
 	}
@@ -221,13 +181,13 @@ func (s *Stack) Preview(ctx context.Context, opts ...optpreview.Option) (Outcome
 
 // Destroy deletes everything the stack deployed.
 func (s *Stack) Destroy(ctx context.Context, opts ...optdestroy.Option) (Outcome, error) {
-	c := collect()
+	l := stackops.NewEventLog()
 	start := time.Now()
 	fmt.Fprintf(s.log(), "\n### pulumi destroy (stack %s)\n", s.Name)
-	base := []optdestroy.Option{optdestroy.EventStreams(c.ch), optdestroy.ProgressStreams(s.log()),
+	base := []optdestroy.Option{optdestroy.EventStreams(l.Events()), optdestroy.ProgressStreams(s.log()),
 		optdestroy.ErrorProgressStreams(s.log()), optdestroy.Color("never"), optdestroy.SuppressProgress()}
 	_, err := s.Stack.Destroy(ctx, append(base, opts...)...)
-	out := c.finish(start)
+	out := outcome(l, start)
 	if err != nil {
 		return out, fmt.Errorf("pulumi destroy (stack %s) failed after %s: %w", s.Name, out.Duration.Round(time.Millisecond), err)
 	}

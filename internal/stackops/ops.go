@@ -4,84 +4,37 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
-	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 )
 
-// Change is one resource the engine would change (or did).
-type Change struct {
-	Op    string // create, update, delete, replace, ...
-	URN   string
-	Type  string
-	Diffs []string
-}
-
-// Name is the resource's Pulumi name (the last URN segment).
-func (c Change) Name() string { return c.URN[strings.LastIndex(c.URN, "::")+2:] }
-
-// Violation is one policy pack finding.
-type Violation struct {
-	Policy, Level, Message, URN string
-}
-
 // Report is what one operation found.
 type Report struct {
 	Stack      string
 	Operation  string
-	Changes    []Change
+	Changes    []Step
 	Violations []Violation
 	Outputs    auto.OutputMap
 	Duration   time.Duration
 }
 
-// ignoredOps are steps that change nothing: unchanged resources, reads, and the
-// refresh steps of a --refresh run (drift shows up as the update that follows).
-var ignoredOps = map[string]bool{"same": true, "read": true, "refresh": true}
-
-// events gathers one operation's engine events.
-type eventLog struct {
-	ch   chan events.EngineEvent
-	done chan struct{}
-	r    Report
-}
-
-func newEventLog(stack, op string) *eventLog {
-	l := &eventLog{ch: make(chan events.EngineEvent), done: make(chan struct{}), r: Report{Stack: stack, Operation: op}}
-	go func() {
-		defer close(l.done)
-		for ev := range l.ch {
-			switch {
-			case ev.ResourcePreEvent != nil:
-				m := ev.ResourcePreEvent.Metadata
-				if !ignoredOps[string(m.Op)] {
-					l.r.Changes = append(l.r.Changes, Change{Op: string(m.Op), URN: m.URN, Type: m.Type, Diffs: m.Diffs})
-				}
-			case ev.PolicyEvent != nil:
-				p := ev.PolicyEvent
-				l.r.Violations = append(l.r.Violations, Violation{Policy: p.PolicyPackName + "/" + p.PolicyName,
-					Level: p.EnforcementLevel, Message: strings.TrimSpace(p.Message), URN: p.ResourceURN})
-			}
+// finish ends an operation's report: the steps that change something, sorted
+// by URN, and every policy finding.
+func (r Report) finish(l *EventLog, start time.Time) Report {
+	steps, violations := l.Finish()
+	for _, s := range steps {
+		if s.Changes() {
+			r.Changes = append(r.Changes, s)
 		}
-	}()
-	return l
-}
-
-// finish waits for the stream to end (the SDK closes it when the CLI finishes,
-// but not when the CLI failed before streaming).
-func (l *eventLog) finish(start time.Time) Report {
-	select {
-	case <-l.done:
-	case <-time.After(10 * time.Second):
 	}
-	l.r.Duration = time.Since(start)
-	sort.Slice(l.r.Changes, func(i, j int) bool { return l.r.Changes[i].URN < l.r.Changes[j].URN })
-	return l.r
+	sort.Slice(r.Changes, func(i, j int) bool { return r.Changes[i].URN < r.Changes[j].URN })
+	r.Violations = violations
+	r.Duration = time.Since(start)
+	return r
 }
 
 // PreviewOptions: Refresh reads the live state first; ExpectNoChanges makes any
@@ -101,8 +54,8 @@ func (w *Workspace) Preview(ctx context.Context, ref string, o PreviewOptions) (
 	if err := setConfig(ctx, st, o.Config); err != nil {
 		return Report{Stack: ref, Operation: "preview"}, err
 	}
-	l := newEventLog(ref, "preview")
-	opts := []optpreview.Option{optpreview.EventStreams(l.ch), optpreview.ProgressStreams(w.Log), optpreview.ErrorProgressStreams(w.Log),
+	l := NewEventLog()
+	opts := []optpreview.Option{optpreview.EventStreams(l.Events()), optpreview.ProgressStreams(w.Log), optpreview.ErrorProgressStreams(w.Log),
 		optpreview.Color("never"), optpreview.SuppressProgress(), optpreview.PolicyPacks(w.PolicyPack), optpreview.Diff()}
 	if o.Refresh {
 		opts = append(opts, optpreview.Refresh())
@@ -113,7 +66,7 @@ func (w *Workspace) Preview(ctx context.Context, ref string, o PreviewOptions) (
 	fmt.Fprintf(w.Log, "### pulumi preview --stack %s --policy-pack %s (refresh %v, expect no changes %v)\n", ref, w.PolicyPack, o.Refresh, o.ExpectNoChanges)
 	start := time.Now()
 	_, err = st.Preview(ctx, opts...)
-	r := l.finish(start)
+	r := Report{Stack: ref, Operation: "preview"}.finish(l, start)
 	if err != nil {
 		return r, fmt.Errorf("pulumi preview of %s failed: %w", ref, err)
 	}
@@ -130,12 +83,12 @@ func (w *Workspace) Up(ctx context.Context, ref string, create bool, config map[
 	if err := setConfig(ctx, st, config); err != nil {
 		return Report{Stack: ref, Operation: "up"}, err
 	}
-	l := newEventLog(ref, "up")
+	l := NewEventLog()
 	fmt.Fprintf(w.Log, "### pulumi up --stack %s --policy-pack %s\n", ref, w.PolicyPack)
 	start := time.Now()
-	res, err := st.Up(ctx, optup.EventStreams(l.ch), optup.ProgressStreams(w.Log), optup.ErrorProgressStreams(w.Log),
+	res, err := st.Up(ctx, optup.EventStreams(l.Events()), optup.ProgressStreams(w.Log), optup.ErrorProgressStreams(w.Log),
 		optup.Color("never"), optup.SuppressProgress(), optup.PolicyPacks(w.PolicyPack))
-	r := l.finish(start)
+	r := Report{Stack: ref, Operation: "up"}.finish(l, start)
 	r.Outputs = res.Outputs
 	if err != nil {
 		return r, fmt.Errorf("pulumi up of %s failed: %w", ref, err)

@@ -46,7 +46,7 @@ func Markdown(r Report, failure error) string {
 	if len(r.Violations) > 0 {
 		b.WriteString("Policy findings:\n\n")
 		for _, v := range r.Violations {
-			fmt.Fprintf(&b, "- [%s] %s on `%s`: %s\n", v.Level, v.Policy, v.URN, oneLine(v.Message))
+			fmt.Fprintf(&b, "- [%s] %s on `%s`: %s\n", v.Level, v.Qualified(), v.URN, oneLine(v.Message))
 		}
 		b.WriteString("\n")
 	}

@@ -65,7 +65,7 @@ func TestOpenRefusesToRunWithoutThePolicyPack(t *testing.T) {
 
 func TestMarkdownNamesThePreviewURLAndOutputs(t *testing.T) {
 	r := stackops.Report{Stack: "pr-7", Operation: "up",
-		Changes: []stackops.Change{{Op: "update", URN: "urn:pulumi:pr-7::data-platform::kubernetes:apps/v1:Deployment::pr-7-api", Type: "kubernetes:apps/v1:Deployment", Diffs: []string{"spec"}}},
+		Changes: []stackops.Step{{Op: "update", URN: "urn:pulumi:pr-7::data-platform::kubernetes:apps/v1:Deployment::pr-7-api", Type: "kubernetes:apps/v1:Deployment", Diffs: []string{"spec"}}},
 		Outputs: auto.OutputMap{
 			"hostname":    {Value: "pr-7.previews.data.virdx.dev"},
 			"namespace":   {Value: "data-platform-previews"},
