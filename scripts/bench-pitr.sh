@@ -6,12 +6,11 @@
 #
 # Usage: scripts/bench-pitr.sh            (VXPITR_BENCH_SCALE=67: pgbench scale, ~1 GB)
 # Needs pgbackrest, PostgreSQL 15 and minio/mc (scripts/tools.sh minio mc); every
-# server is private to the run, on 127.0.0.1, stopped by pid.
+# server is a private instance of scripts/test-servers.sh, on 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 command -v pgbackrest >/dev/null || { echo "bench-pitr: install pgbackrest (apt-get install -y pgbackrest)" >&2; exit 1; }
-MINIO=$(scripts/tools.sh minio) MC=$(scripts/tools.sh mc)
-export MINIO MC
+scripts/tools.sh minio mc >/dev/null # built first; scripts/test-servers.sh finds them
 echo "== backup and restore (pgbench scale ${VXPITR_BENCH_SCALE:-67})"
 go test -count=1 -tags integration -run '^$' -bench BenchmarkBackupAndRestore -benchtime 1x -timeout 60m ./internal/pitr/
 echo "== RPO at an unclean kill"

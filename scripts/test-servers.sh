@@ -21,10 +21,16 @@
 #                                     of the instance runs)
 #   scripts/test-servers.sh status    exit 0 iff every server of the instance runs and
 #                                     is ready
+#   eval "$(scripts/test-servers.sh cert NAME CN SAN)"
+#         issue a certificate and key signed by the instance's CA (VX_MINIO_TLS=1,
+#         after 'start'), for a TLS server or client of a test; SAN is openssl's form,
+#         e.g. DNS:localhost,IP:127.0.0.1. Prints TLS_CERT_FILE and TLS_KEY_FILE
+#         (readable by the postgres user).
 #
 # Variables printed: VX_TEST_RUN, then for MinIO: MINIO_ENDPOINT (host:port) MINIO_URL
-#   MINIO_ROOT_USER MINIO_ROOT_PASSWORD MINIO_PID MINIO MC MC_CONFIG_DIR MC_ALIAS;
-#   for PostgreSQL: PGHOST PGPORT PGUSER PGBIN PGDATA PG_PID DATABASE_URL.
+#   MINIO_ROOT_USER MINIO_ROOT_PASSWORD MINIO_PID MINIO MC MC_CONFIG_DIR MC_ALIAS,
+#   and with VX_MINIO_TLS=1 also MINIO_CA_FILE;
+#   for PostgreSQL: PGHOST PGPORT PGUSER PGBIN PGDATA PG_PID DATABASE_URL PG_SOCKET_DIR.
 #
 # MinIO and mc are AGPL-3.0: built from the Go module proxy by scripts/tools.sh and
 # only ever run as separate processes; never import them into the project.
@@ -40,6 +46,20 @@
 #   VX_TS_FRESH [1]   1: a server that is started begins with an empty data directory;
 #                     0 keeps its data (a restart after 'stop' or a crash)
 #   VX_TS_TIMEOUT [60]
+#   VX_MINIO_TLS [0]  1: MinIO speaks HTTPS only (pgBackRest's S3 client needs it), with
+#                     a CA and server certificate made by openssl in the instance
+#                     (readable by the postgres user); MINIO_ENDPOINT is then
+#                     localhost:PORT (TLS clients such as pgBackRest check names,
+#                     not addresses), MINIO_URL https://..., MINIO_CA_FILE the CA, and
+#                     mc trusts it. Like the ports, give it to every command of the
+#                     instance (it is not recorded)
+#   VX_PG_SETTINGS_FILE  server settings, one name=value a line (# comments), passed as
+#                     '-c name=value' after the defaults (so they win), e.g. archive_mode
+#   VX_PG_ENV_FILE    environment of the server, one NAME=value a line: what its
+#                     archive_command needs (PGBACKREST_* variables); without it the
+#                     server inherits this script's environment, as always. Both
+#                     apply at every 'start' of the server they are given to; kept in
+#                     the run directory as pg-settings and pg-env, 'destroy' removes them
 #   VX_TS_OWNER_PID   for an instance of one process's own (a test run): 'start' also
 #                     starts a guard that runs 'destroy' as soon as that process ends,
 #                     however it ends (killed, timed out), so nothing is left running
@@ -56,6 +76,9 @@ PG_PORT=${VX_PG_PORT:-55432}
 PG_VERSION=${VX_PG_VERSION:-15}
 PGBIN=/usr/lib/postgresql/$PG_VERSION/bin
 MINIO_PORT=${VX_MINIO_PORT:-59000}
+MINIO_TLS=${VX_MINIO_TLS:-0}
+PG_SETTINGS_FILE=${VX_PG_SETTINGS_FILE:-}
+PG_ENV_FILE=${VX_PG_ENV_FILE:-}
 MINIO_CONSOLE_PORT=${VX_MINIO_CONSOLE_PORT:-59001}
 ROOT_USER=${VX_MINIO_ROOT_USER:-vxadmin}
 ROOT_PASSWORD=${VX_MINIO_ROOT_PASSWORD:-vxadmin-secret-123}
@@ -69,21 +92,35 @@ for _v in PG_PORT MINIO_PORT MINIO_CONSOLE_PORT TIMEOUT; do
   [[ ${!_v} =~ ^[0-9]+$ ]] || die "VX_$_v must be a number, got '${!_v}'"
 done
 ((${#ROOT_PASSWORD} >= 8)) || die "VX_MINIO_ROOT_PASSWORD must have at least 8 characters"
+[[ $MINIO_TLS == 0 || $MINIO_TLS == 1 ]] || die "VX_MINIO_TLS must be 0 or 1, got '$MINIO_TLS'"
+for _v in PG_SETTINGS_FILE PG_ENV_FILE; do
+  [[ -z ${!_v} || -f ${!_v} ]] || die "VX_$_v=${!_v}: no such file"
+done
 
 # as_pg CMD...: run as the postgres user when we are root (initdb/postgres refuse root)
 as_pg() {
   if ((AS_ROOT)); then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# postgres_dir NAME PORT: a directory of the instance that the postgres user can reach:
+# $RUN/NAME, or /var/tmp/vxplatform/NAME-PORT when we are root and postgres cannot
+# enter $RUN
+postgres_dir() {
+  if ((AS_ROOT)) && ! runuser -u postgres -- test -x "$RUN" 2>/dev/null; then
+    echo "/var/tmp/vxplatform/$1-$2"
+  else
+    echo "$RUN/$1"
+  fi
+}
+
 # pg_dir: where the cluster lives (its parent directories must be enterable by postgres)
 pg_dir() {
   if [[ -n ${VX_PG_DIR:-} ]]; then echo "$VX_PG_DIR"; return; fi
-  if ((AS_ROOT)) && ! runuser -u postgres -- test -x "$RUN" 2>/dev/null; then
-    echo "/var/tmp/vxplatform/pg-$PG_PORT"
-  else
-    echo "$RUN/pg"
-  fi
+  postgres_dir pg "$PG_PORT"
 }
+
+# tls_dir: the CA and certificates of the instance (pgBackRest, run as postgres, reads them)
+tls_dir() { cat "$RUN/tls-dir" 2>/dev/null || postgres_dir tls "$MINIO_PORT"; }
 
 SERVERS=(postgres minio)
 
@@ -103,7 +140,14 @@ instance_servers() {
 minio_bin() { "$SCRIPTS/tools.sh" path minio 2>/dev/null || true; }
 mc_bin() { "$SCRIPTS/tools.sh" path mc 2>/dev/null || true; }
 
-minio_ready() { curl -sf --max-time 2 -o /dev/null "http://127.0.0.1:$MINIO_PORT/minio/health/ready"; }
+minio_scheme() { if [[ $MINIO_TLS == 1 ]]; then echo https; else echo http; fi; }
+# minio_host: TLS clients check the certificate's name, so they reach it as localhost
+minio_host() { if [[ $MINIO_TLS == 1 ]]; then echo localhost; else echo 127.0.0.1; fi; }
+minio_ready() {
+  local tls=()
+  [[ $MINIO_TLS == 0 ]] || tls=(--cacert "$(tls_dir)/ca.crt")
+  curl -sf --max-time 2 "${tls[@]}" -o /dev/null "$(minio_scheme)://127.0.0.1:$MINIO_PORT/minio/health/ready"
+}
 pg_ready() { "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"; }
 
 # executable NAME: the program a recorded NAME process must be running
@@ -152,8 +196,8 @@ print_env() {
     echo "VX_TEST_RUN $RUN"
     if [[ -n $(recorded minio) ]]; then
       cat <<VARS
-MINIO_ENDPOINT 127.0.0.1:$MINIO_PORT
-MINIO_URL http://127.0.0.1:$MINIO_PORT
+MINIO_ENDPOINT $(minio_host):$MINIO_PORT
+MINIO_URL $(minio_scheme)://$(minio_host):$MINIO_PORT
 MINIO_ROOT_USER $ROOT_USER
 MINIO_ROOT_PASSWORD $ROOT_PASSWORD
 MINIO_PID $(recorded minio)
@@ -162,6 +206,7 @@ MC $(mc_bin)
 MC_CONFIG_DIR $RUN/mc
 MC_ALIAS $MC_ALIAS
 VARS
+      if [[ $MINIO_TLS == 1 ]]; then echo "MINIO_CA_FILE $(tls_dir)/ca.crt"; fi
     fi
     if [[ -n $(recorded postgres) ]]; then
       cat <<VARS
@@ -173,6 +218,7 @@ PGDATA $(pg_dir)/data
 PG_PID $(recorded postgres)
 DATABASE_URL postgres://postgres@127.0.0.1:$PG_PORT/postgres?sslmode=disable
 VARS
+      echo "PG_SOCKET_DIR $(pg_dir)"
     fi
   )
 }
@@ -196,8 +242,36 @@ stop_server() {
   forget "$name"
 }
 
+# pg_settings_options: the -c options of VX_PG_SETTINGS_FILE, quoted for pg_ctl -o
+# (which hands them to a shell)
+pg_settings_options() {
+  local line n=0
+  [[ -n $PG_SETTINGS_FILE ]] || return 0
+  while IFS= read -r line || [[ -n $line ]]; do
+    n=$((n + 1))
+    [[ $line =~ ^[[:space:]]*(#|$) ]] && continue
+    [[ $line =~ ^[a-z_][a-z0-9_.]*= ]] || die "VX_PG_SETTINGS_FILE=$PG_SETTINGS_FILE line $n: '$line' is not name=value (a PostgreSQL setting)"
+    printf ' -c %s' "$(shq "$line")"
+  done <"$PG_SETTINGS_FILE"
+}
+
+# pg_server_env: the NAME=value lines of VX_PG_ENV_FILE, checked, one a line
+pg_server_env() {
+  local line n=0
+  [[ -n $PG_ENV_FILE ]] || return 0
+  while IFS= read -r line || [[ -n $line ]]; do
+    n=$((n + 1))
+    [[ -z $line ]] && continue
+    [[ $line =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || die "VX_PG_ENV_FILE=$PG_ENV_FILE line $n: not NAME=value"
+    echo "$line"
+  done <"$PG_ENV_FILE"
+}
+
 start_postgres() {
-  local dir t0 pid
+  local dir t0 pid settings server_env=()
+  settings=$(pg_settings_options)
+  pg_server_env >/dev/null # a bad line fails here (mapfile would not)
+  mapfile -t server_env < <(pg_server_env)
   dir=$(pg_dir)
   if [[ $FRESH == 1 ]]; then rm -rf "$dir"; fi
   if ((AS_ROOT)) && [[ $dir == /var/tmp/vxplatform/* ]]; then
@@ -215,8 +289,8 @@ start_postgres() {
   fi
   rm -f "$dir/data/postmaster.pid" # only ours, and it is not running (checked by the caller)
   t0=$(now_ms)
-  as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t "$TIMEOUT" -s \
-    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+  as_pg env "${server_env[@]}" "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t "$TIMEOUT" -s \
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off$settings" \
     start >&2 {LOCK_FD}>&- || { tail -n 20 "$dir/server.log" >&2; die "postgres did not start (log: $dir/server.log)"; }
   pid=$(head -1 "$dir/data/postmaster.pid")
   echo "postgres $pid" >>"$PIDS"
@@ -224,8 +298,48 @@ start_postgres() {
   log "postgres $PG_VERSION ready in $(elapsed "$t0")s (pid $pid, 127.0.0.1:$PG_PORT, data $dir/data)"
 }
 
+# ensure_ca: the instance's CA (a new one unless it exists)
+ensure_ca() {
+  local dir
+  dir=$(tls_dir)
+  [[ -f $dir/ca.crt && -f $dir/ca.key ]] && return 0
+  if ((AS_ROOT)) && [[ $dir == /var/tmp/vxplatform/* ]]; then
+    install -d -m 0755 -o root -g root /var/tmp/vxplatform
+  fi
+  mkdir -p "$dir"
+  chmod 755 "$dir"
+  echo "$dir" >"$RUN/tls-dir" # for 'destroy'
+  openssl_quiet req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=vxplatform-test-ca" \
+    -keyout "$dir/ca.key" -out "$dir/ca.crt"
+  chmod 600 "$dir/ca.key"
+  chmod 644 "$dir/ca.crt"
+}
+
+openssl_quiet() {
+  local out
+  out=$(openssl "$@" 2>&1) || { printf '%s\n' "$out" >&2; die "openssl $1 failed"; }
+}
+
+# issue_cert NAME CN SAN: NAME.crt and NAME.key in the TLS directory, signed by the CA,
+# owned by the postgres user when we are root (pgBackRest runs as postgres)
+issue_cert() {
+  local name=$1 cn=$2 san=$3 dir
+  [[ $name =~ ^[A-Za-z0-9][A-Za-z0-9_.-]*$ && $name != ca ]] || die "certificate name '$name': letters, digits, '_', '.', '-' (not 'ca')"
+  [[ -n $cn ]] || die "certificate $name: an empty CN"
+  [[ $san =~ ^(DNS|IP):[^,]+(,(DNS|IP):[^,]+)*$ ]] || die "certificate $name: SAN '$san' is not like DNS:localhost,IP:127.0.0.1"
+  ensure_ca
+  dir=$(tls_dir)
+  openssl_quiet req -newkey rsa:2048 -nodes -subj "/CN=$cn" -keyout "$dir/$name.key" -out "$dir/$name.csr"
+  openssl_quiet x509 -req -in "$dir/$name.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial \
+    -days 2 -extfile <(echo "subjectAltName=$san") -out "$dir/$name.crt"
+  rm -f "$dir/$name.csr"
+  chmod 600 "$dir/$name.key"
+  chmod 644 "$dir/$name.crt"
+  if ((AS_ROOT)) && id postgres >/dev/null 2>&1; then chown postgres:postgres "$dir/$name.key" "$dir/$name.crt"; fi
+}
+
 start_minio() {
-  local minio mc pid t0
+  local minio mc pid t0 tls=() dir
   minio=$(minio_bin)
   mc=$(mc_bin)
   if [[ -z $minio || -z $mc ]]; then
@@ -236,10 +350,24 @@ start_minio() {
   fi
   if [[ $FRESH == 1 ]]; then rm -rf "$RUN/minio-data" "$RUN/mc"; fi
   mkdir -p "$RUN/minio-data"
+  if [[ $MINIO_TLS == 1 ]]; then
+    if [[ $FRESH == 1 ]]; then rm -rf "$(tls_dir)" "$RUN/tls-dir"; fi
+    ensure_debs openssl:openssl
+    dir=$(tls_dir)
+    if [[ ! -f $dir/minio/public.crt ]]; then
+      issue_cert minio localhost "DNS:localhost,IP:127.0.0.1"
+      mkdir -p "$dir/minio"
+      mv "$dir/minio.crt" "$dir/minio/public.crt"
+      mv "$dir/minio.key" "$dir/minio/private.key"
+    fi
+    mkdir -p "$RUN/mc/certs/CAs"
+    cp "$dir/ca.crt" "$RUN/mc/certs/CAs/vxplatform-test-ca.crt"
+    tls=(--certs-dir "$dir/minio")
+  fi
   t0=$(now_ms)
   pid=$(MINIO_ROOT_USER=$ROOT_USER MINIO_ROOT_PASSWORD=$ROOT_PASSWORD \
     MINIO_BROWSER=off MINIO_UPDATE=off MINIO_CI_CD=1 \
-    spawn_server "$RUN" minio "$RUN/minio.log" "$minio" server --quiet --anonymous \
+    spawn_server "$RUN" minio "$RUN/minio.log" "$minio" server --quiet --anonymous "${tls[@]}" \
     --address "127.0.0.1:$MINIO_PORT" --console-address "127.0.0.1:$MINIO_CONSOLE_PORT" \
     "$RUN/minio-data")
   echo "minio $pid" >>"$PIDS"
@@ -247,8 +375,8 @@ start_minio() {
     tail -n 20 "$RUN/minio.log" >&2
     die "minio not ready (log: $RUN/minio.log)"
   fi
-  log "minio ready in $(elapsed "$t0")s (pid $pid, http://127.0.0.1:$MINIO_PORT)"
-  MC_CONFIG_DIR=$RUN/mc "$mc" alias set "$MC_ALIAS" "http://127.0.0.1:$MINIO_PORT" "$ROOT_USER" "$ROOT_PASSWORD" >/dev/null \
+  log "minio ready in $(elapsed "$t0")s (pid $pid, $(minio_scheme)://$(minio_host):$MINIO_PORT)"
+  MC_CONFIG_DIR=$RUN/mc "$mc" alias set "$MC_ALIAS" "$(minio_scheme)://$(minio_host):$MINIO_PORT" "$ROOT_USER" "$ROOT_PASSWORD" >/dev/null \
     || die "mc alias set failed"
   log "mc alias '$MC_ALIAS' set (MC_CONFIG_DIR=$RUN/mc)"
 }
@@ -348,20 +476,23 @@ cmd_stop() {
   mkdir -p "$RUN"
   take_lock
   if [[ ! -f $PIDS ]]; then log "not running (no $PIDS)"; return 0; fi
-  if ((${#wanted[@]} == 0)); then wanted=(minio postgres guard); fi
+  # postgres first: a server that archives WAL to this MinIO archives the rest at
+  # a clean shutdown, which waits for the archive
+  if ((${#wanted[@]} == 0)); then wanted=(postgres minio guard); fi
   for name in "${wanted[@]}"; do stop_server "$name" "$how"; done
   log "stopped ${wanted[*]}"
 }
 
 cmd_destroy() {
-  local pgdir
+  local pgdir tlsdir
   mkdir -p "$RUN"
   take_lock
-  for name in minio postgres guard; do stop_server "$name"; done
+  for name in postgres minio guard; do stop_server "$name"; done # postgres first: see cmd_stop
   pgdir=$(cat "$RUN/pg-dir" 2>/dev/null || pg_dir)
-  rm -rf "$pgdir" "$RUN/minio-data" "$RUN/mc" "$RUN/pg" "$RUN"/*.log "$RUN/pg-dir" "$PIDS" "$RUN/.cmd.lock"
+  tlsdir=$(tls_dir)
+  rm -rf "$pgdir" "$tlsdir" "$RUN/minio-data" "$RUN/mc" "$RUN/pg" "$RUN/tls" "$RUN"/*.log "$RUN/pg-dir" "$RUN/tls-dir" "$RUN/pg-settings" "$RUN/pg-env" "$PIDS" "$RUN/.cmd.lock"
   rmdir "$RUN" 2>/dev/null || warn "$RUN holds files this script did not make: left in place"
-  if [[ $pgdir == /var/tmp/vxplatform/* ]]; then rmdir /var/tmp/vxplatform 2>/dev/null || true; fi
+  if [[ $pgdir == /var/tmp/vxplatform/* || $tlsdir == /var/tmp/vxplatform/* ]]; then rmdir /var/tmp/vxplatform 2>/dev/null || true; fi
   log "destroyed the instance in $RUN"
 }
 
@@ -370,7 +501,7 @@ cmd_status() {
   if [[ -z $(instance_servers) ]]; then echo "not running (nothing recorded in $RUN)"; return 1; fi
   for name in $(instance_servers); do
     where=127.0.0.1:$PG_PORT
-    [[ $name == minio ]] && where=http://127.0.0.1:$MINIO_PORT
+    [[ $name == minio ]] && where=$(minio_scheme)://$(minio_host):$MINIO_PORT
     if server_running "$name"; then printf '%-9s pid %s ready %s\n' "$name" "$(recorded "$name")" "$where"
     else printf '%-9s NOT running\n' "$name"; rc=1; fi
   done
@@ -387,6 +518,13 @@ case $cmd in
   destroy) cmd_destroy ;;
   status) cmd_status ;;
   env) if running; then print_env; else die "not running: run '$0 start'"; fi ;;
+  cert)
+    (($# == 3)) || die "usage: $0 cert NAME CN SAN"
+    mkdir -p "$RUN"
+    take_lock
+    issue_cert "$@"
+    printf 'export TLS_CERT_FILE=%s\nexport TLS_KEY_FILE=%s\n' "$(shq "$(tls_dir)/$1.crt")" "$(shq "$(tls_dir)/$1.key")"
+    ;;
   guard) cmd_guard "$@" ;; # internal: started by 'start' with VX_TS_OWNER_PID
   help | -h | --help) usage ;;
   *) usage >&2; exit 2 ;;

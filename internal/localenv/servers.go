@@ -39,6 +39,9 @@ type Postgres struct {
 	BinDir  string // PGBIN: initdb, pg_ctl, pg_dump, pg_restore, psql
 	DataDir string // PGDATA
 	PID     int    // PG_PID: the postmaster
+	// SocketDir is the Unix socket directory (PG_SOCKET_DIR; "" from a script
+	// older than that variable).
+	SocketDir string
 }
 
 // Address is host:port.
@@ -59,10 +62,21 @@ type MinIO struct {
 	Client       string // MC: the mc binary
 	ClientConfig string // MC_CONFIG_DIR: holds the alias ClientAlias for this server
 	ClientAlias  string // MC_ALIAS
+	// CAFile is the CA that signed the server's certificate (MINIO_CA_FILE): set
+	// when the server speaks HTTPS only (PrivateConfig.MinIOTLS), "" for HTTP.
+	CAFile string
 }
 
-// URL is the server's http:// URL.
-func (m *MinIO) URL() string { return "http://" + m.Endpoint }
+// TLS reports whether the server speaks HTTPS.
+func (m *MinIO) TLS() bool { return m.CAFile != "" }
+
+// URL is the server's http:// or https:// URL.
+func (m *MinIO) URL() string {
+	if m.TLS() {
+		return "https://" + m.Endpoint
+	}
+	return "http://" + m.Endpoint
+}
 
 // Servers are the servers of one instance of scripts/test-servers.sh.
 type Servers struct {
@@ -122,11 +136,12 @@ func serversFrom(lookup func(string) (string, bool), need []Server) (*Servers, e
 	}
 	if serversPresent(lookup, PostgresServer) {
 		s.Postgres = &Postgres{Host: get("PGHOST"), Port: number("PGPORT"), User: get("PGUSER"),
-			BinDir: get("PGBIN"), DataDir: get("PGDATA"), PID: number("PG_PID")}
+			BinDir: get("PGBIN"), DataDir: get("PGDATA"), PID: number("PG_PID"), SocketDir: get("PG_SOCKET_DIR")}
 	}
 	if serversPresent(lookup, MinIOServer) {
 		s.MinIO = &MinIO{Endpoint: get("MINIO_ENDPOINT"), RootUser: get("MINIO_ROOT_USER"), RootPassword: get("MINIO_ROOT_PASSWORD"),
-			PID: number("MINIO_PID"), Binary: get("MINIO"), Client: get("MC"), ClientConfig: get("MC_CONFIG_DIR"), ClientAlias: get("MC_ALIAS")}
+			PID: number("MINIO_PID"), Binary: get("MINIO"), Client: get("MC"), ClientConfig: get("MC_CONFIG_DIR"), ClientAlias: get("MC_ALIAS"),
+			CAFile: get("MINIO_CA_FILE")}
 	}
 	switch {
 	case len(missing) > 0:
@@ -153,7 +168,46 @@ func serversPresent(lookup func(string) (string, bool), server Server) bool {
 // destroys the instance when this process ends, even if Destroy is never called
 // (a test that was killed or timed out).
 func StartPrivateServers(ctx context.Context, name string, which ...Server) (*Servers, error) {
-	ports, err := freeServerPorts(3)
+	return StartPrivate(ctx, PrivateConfig{Name: name, Servers: which})
+}
+
+// PrivateConfig is a private instance of scripts/test-servers.sh.
+type PrivateConfig struct {
+	// Name names the run directory (a test's name).
+	Name string
+	// Servers are what the instance runs (default: both).
+	Servers []Server
+	// MinIOTLS makes MinIO speak HTTPS only, with a CA of the instance's own
+	// (MinIO.CAFile; Servers.IssueCertificate signs more with it).
+	MinIOTLS bool
+}
+
+// portAttempts bounds the starts of a private instance: a port picked free can
+// be taken by another process of this shared machine before the server binds it,
+// and a start that fails for that alone is tried again on other ports.
+const portAttempts = 3
+
+// StartPrivate starts a private instance as StartPrivateServers does, configured.
+func StartPrivate(ctx context.Context, config PrivateConfig) (*Servers, error) {
+	var err error
+	for range portAttempts {
+		var s *Servers
+		if s, err = startPrivateOnce(ctx, config); err == nil || !portTaken(err) {
+			return s, err
+		}
+	}
+	return nil, err
+}
+
+// portTaken reports whether a start failed because a port was in use (the
+// script's own check, or PostgreSQL's or MinIO's bind).
+func portTaken(err error) bool {
+	msg := strings.ToLower(err.Error())
+	return strings.Contains(msg, "address already in use") || strings.Contains(msg, "ports in use")
+}
+
+func startPrivateOnce(ctx context.Context, config PrivateConfig) (*Servers, error) {
+	ports, err := FreePorts(3)
 	if err != nil {
 		return nil, err
 	}
@@ -161,10 +215,11 @@ func StartPrivateServers(ctx context.Context, name string, which ...Server) (*Se
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp(root, instanceName(name)+"-")
+	dir, err := os.MkdirTemp(root, instanceName(config.Name)+"-")
 	if err != nil {
 		return nil, err
 	}
+	which := config.Servers
 	if len(which) == 0 {
 		which = []Server{PostgresServer, MinIOServer}
 	}
@@ -176,6 +231,9 @@ func StartPrivateServers(ctx context.Context, name string, which ...Server) (*Se
 		"VX_TS_OWNER_PID=" + strconv.Itoa(os.Getpid()),
 		"VX_TS_FRESH=1",
 	}}
+	if config.MinIOTLS {
+		s.private = append(s.private, "VX_MINIO_TLS=1")
+	}
 	if err := s.start(ctx, which); err != nil {
 		if derr := s.Destroy(context.WithoutCancel(ctx)); derr != nil {
 			err = errors.Join(err, derr)
@@ -225,6 +283,67 @@ func (s *Servers) Destroy(ctx context.Context) error {
 	}
 	_ = os.Remove(filepath.Dir(s.Dir)) // the private/ folder, once no instance is left in it
 	return nil
+}
+
+// ConfigurePostgres sets the server settings ("name=value", passed as -c after
+// the script's defaults, so they win) and the server's environment ("NAME=value",
+// e.g. what its archive_command needs) of a private instance's PostgreSQL. They
+// apply from its next Start on (Stop it first if it runs), and to every later one.
+func (s *Servers) ConfigurePostgres(settings, env []string) error {
+	if err := s.mustBePrivate("configure"); err != nil {
+		return err
+	}
+	for _, kv := range settings {
+		if !oneLineAssignment(kv) {
+			return fmt.Errorf("PostgreSQL setting %q: name=value on one line", kv)
+		}
+	}
+	for _, kv := range env {
+		if !oneLineAssignment(kv) {
+			return fmt.Errorf("PostgreSQL environment variable %q: NAME=value on one line", kv)
+		}
+	}
+	// Named where the script's destroy (and its guard's) removes them.
+	for _, file := range []struct {
+		name, variable string
+		lines          []string
+	}{{"pg-settings", "VX_PG_SETTINGS_FILE", settings}, {"pg-env", "VX_PG_ENV_FILE", env}} {
+		path := filepath.Join(s.Dir, file.name)
+		if err := os.WriteFile(path, []byte(strings.Join(file.lines, "\n")+"\n"), 0o600); err != nil {
+			return err
+		}
+		s.private = append(s.private, file.variable+"="+path)
+	}
+	return nil
+}
+
+// oneLineAssignment is name=value with a name, on one line (the script reads
+// one a line and checks the names itself).
+func oneLineAssignment(kv string) bool {
+	name, _, ok := strings.Cut(kv, "=")
+	return ok && name != "" && !strings.Contains(kv, "\n")
+}
+
+// IssueCertificate has the instance's CA (PrivateConfig.MinIOTLS) sign a
+// certificate for a TLS server or client of the test: cn is its common name,
+// san openssl's subjectAltName (e.g. "DNS:localhost,IP:127.0.0.1"). The files
+// are readable by the postgres user.
+func (s *Servers) IssueCertificate(ctx context.Context, name, cn, san string) (certFile, keyFile string, err error) {
+	if err := s.mustBePrivate("issue a certificate for"); err != nil {
+		return "", "", err
+	}
+	out, err := s.script(ctx, nil, "cert", name, cn, san)
+	if err != nil {
+		return "", "", err
+	}
+	vars, err := parseScriptExports(out)
+	if err != nil {
+		return "", "", fmt.Errorf("scripts/test-servers.sh cert: %w", err)
+	}
+	if vars["TLS_CERT_FILE"] == "" || vars["TLS_KEY_FILE"] == "" {
+		return "", "", fmt.Errorf("scripts/test-servers.sh cert printed no TLS_CERT_FILE and TLS_KEY_FILE: %q", out)
+	}
+	return vars["TLS_CERT_FILE"], vars["TLS_KEY_FILE"], nil
 }
 
 func (s *Servers) start(ctx context.Context, which []Server, env ...string) error {
@@ -329,8 +448,8 @@ func (s *Servers) serverNames(which []Server) []string {
 	return out
 }
 
-// freePorts are n ports on 127.0.0.1 that nothing listens on right now.
-func freeServerPorts(n int) ([]int, error) {
+// FreePorts are n different ports on 127.0.0.1 that nothing listens on right now.
+func FreePorts(n int) ([]int, error) {
 	ports := make([]int, 0, n)
 	for range n {
 		l, err := net.Listen("tcp", "127.0.0.1:0")

@@ -4,15 +4,20 @@ package localenv
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -25,16 +30,7 @@ import (
 func TestPrivateServersLifecycle(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	s, err := StartPrivateServers(ctx, t.Name())
-	if err != nil {
-		t.Fatal(err)
-	}
-	destroyed := false
-	t.Cleanup(func() {
-		if !destroyed {
-			_ = s.Destroy(context.Background())
-		}
-	})
+	s, destroyed := startPrivate(ctx, t, PrivateConfig{Name: t.Name()})
 	if s.Postgres == nil || s.MinIO == nil {
 		t.Fatalf("both servers asked for, got Postgres=%v MinIO=%v", s.Postgres, s.MinIO)
 	}
@@ -69,8 +65,135 @@ func TestPrivateServersLifecycle(t *testing.T) {
 	if err := s.Destroy(ctx); err != nil {
 		t.Fatal(err)
 	}
-	destroyed = true
+	*destroyed = true
 	requireGone(t, s, pgData)
+}
+
+// startPrivate starts a private instance that the end of the test destroys,
+// unless the test did (and set *destroyed).
+func startPrivate(ctx context.Context, t *testing.T, config PrivateConfig) (s *Servers, destroyed *bool) {
+	t.Helper()
+	s, err := StartPrivate(ctx, config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	destroyed = new(bool)
+	t.Cleanup(func() {
+		if !*destroyed {
+			_ = s.Destroy(context.Background())
+		}
+	})
+	return s, destroyed
+}
+
+// A private instance with what internal/pitr needs: MinIO over HTTPS only,
+// verified against the instance's CA (by Go and by mc), certificates of the
+// test's own signed by it, and PostgreSQL with settings and an environment of
+// the test's own that survive a crash; destroy removes the certificates too.
+func TestPrivateServersWithTLSAndServerSettings(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	s, destroyed := startPrivate(ctx, t, PrivateConfig{Name: t.Name(), MinIOTLS: true})
+	if !s.MinIO.TLS() || !strings.HasPrefix(s.MinIO.URL(), "https://localhost:") {
+		t.Fatalf("MinIO with TLS: URL %s, CA file %q", s.MinIO.URL(), s.MinIO.CAFile)
+	}
+	requireMinIOReady(t, s.MinIO, true)
+	if resp, err := (&http.Client{Timeout: 2 * time.Second}).Get("http://" + s.MinIO.Endpoint + "/minio/health/ready"); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			t.Error("MinIO with TLS also answers plain HTTP")
+		}
+	}
+	mc := exec.CommandContext(ctx, s.MinIO.Client, "ls", s.MinIO.ClientAlias)
+	mc.Env = append(os.Environ(), "MC_CONFIG_DIR="+s.MinIO.ClientConfig)
+	if out, err := mc.CombinedOutput(); err != nil {
+		t.Errorf("mc does not trust the instance's CA: %v\n%s", err, out)
+	}
+
+	certFile, keyFile, err := s.IssueCertificate(ctx, "tls-server", "localhost", "DNS:localhost")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tls.LoadX509KeyPair(certFile, keyFile); err != nil {
+		t.Fatalf("the issued key pair: %v", err)
+	}
+	requireSignedBy(t, certFile, s.MinIO.CAFile, "localhost")
+	if _, _, err := s.IssueCertificate(ctx, "bad", "x", "localhost"); err == nil || !strings.Contains(err.Error(), "SAN 'localhost'") {
+		t.Errorf("a SAN without DNS:/IP: was not refused clearly: %v", err)
+	}
+
+	if err := s.Stop(ctx, PostgresServer); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ConfigurePostgres([]string{"archive_timeout=17s", "application_name=it's mine"}, []string{"VX_PROBE=a b"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, restart := range []func(context.Context, ...Server) error{s.Start, s.Crash, s.Start} {
+		if err := restart(ctx, PostgresServer); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for setting, want := range map[string]string{"archive_timeout": "17s", "application_name": "it's mine", "fsync": "off"} {
+		if got := querySetting(t, s.Postgres, setting); got != want {
+			t.Errorf("after a crash and a start, %s = %q, want %q", setting, got, want)
+		}
+	}
+	environ, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", s.Postgres.PID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(environ, []byte("\x00VX_PROBE=a b\x00")) {
+		t.Error("the server's environment lacks VX_PROBE=a b")
+	}
+	if _, err := os.Stat(filepath.Join(s.Postgres.SocketDir, fmt.Sprintf(".s.PGSQL.%d", s.Postgres.Port))); err != nil {
+		t.Errorf("no socket in PG_SOCKET_DIR: %v", err)
+	}
+
+	tlsDir := filepath.Dir(s.MinIO.CAFile)
+	if err := s.Destroy(ctx); err != nil {
+		t.Fatal(err)
+	}
+	*destroyed = true
+	requireGone(t, s, s.Postgres.DataDir)
+	if _, err := os.Stat(tlsDir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the certificates in %s are still there (%v)", tlsDir, err)
+	}
+}
+
+func requireSignedBy(t *testing.T, certFile, caFile, name string) {
+	t.Helper()
+	roots := x509.NewCertPool()
+	caPEM, err := os.ReadFile(caFile)
+	if err != nil || !roots.AppendCertsFromPEM(caPEM) {
+		t.Fatalf("the CA %s: %v", caFile, err)
+	}
+	pair, err := tls.LoadX509KeyPair(certFile, strings.TrimSuffix(certFile, ".crt")+".key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(pair.Certificate[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cert.Verify(x509.VerifyOptions{Roots: roots, DNSName: name, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
+		t.Errorf("%s does not verify for %s against %s: %v", certFile, name, caFile, err)
+	}
+}
+
+func querySetting(t *testing.T, p *Postgres, name string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, p.ConnString("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var value string
+	if err := conn.QueryRow(ctx, "SELECT current_setting($1)", name).Scan(&value); err != nil {
+		t.Fatal(err)
+	}
+	return value
 }
 
 // A test process that is killed never runs its cleanup: the script's guard
@@ -152,6 +275,14 @@ func execSQL(t *testing.T, p *Postgres, database, sql string) {
 func requireMinIOReady(t *testing.T, m *MinIO, want bool) {
 	t.Helper()
 	client := http.Client{Timeout: 2 * time.Second}
+	if m.TLS() {
+		roots := x509.NewCertPool()
+		pem, err := os.ReadFile(m.CAFile)
+		if err != nil || !roots.AppendCertsFromPEM(pem) {
+			t.Fatalf("MinIO's CA %s: %v", m.CAFile, err)
+		}
+		client.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}}
+	}
 	resp, err := client.Get(m.URL() + "/minio/health/ready")
 	ready := err == nil && resp.StatusCode == http.StatusOK
 	if err == nil {

@@ -2,6 +2,7 @@ package localenv
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -173,6 +174,74 @@ func TestInstanceName(t *testing.T) {
 	} {
 		if got := instanceName(in); got != want {
 			t.Errorf("instanceName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// The variables only some instances print: the socket directory (newer
+// scripts), and MinIO's CA when it speaks HTTPS, which makes its URL https.
+func TestServersFromTheOptionalVariables(t *testing.T) {
+	vars := map[string]string{"PG_SOCKET_DIR": "/var/tmp/vxplatform/pg-55501", "MINIO_ENDPOINT": "localhost:59101", "MINIO_CA_FILE": "/run/ts/tls/ca.crt"}
+	lookup := func(name string) (string, bool) {
+		if v, ok := vars[name]; ok {
+			return v, true
+		}
+		return lookupIn(bothServers)(name)
+	}
+	s, err := serversFrom(lookup, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Postgres.SocketDir != vars["PG_SOCKET_DIR"] || s.MinIO.CAFile != vars["MINIO_CA_FILE"] || !s.MinIO.TLS() {
+		t.Errorf("Postgres = %+v, MinIO = %+v", *s.Postgres, *s.MinIO)
+	}
+	if got := s.MinIO.URL(); got != "https://localhost:59101" {
+		t.Errorf("URL = %q, want the https URL", got)
+	}
+}
+
+func TestConfigurePostgresRefusesWhatTheScriptCannotTake(t *testing.T) {
+	s := &Servers{Dir: t.TempDir(), private: []string{"VX_TEST_RUN=x"}}
+	cases := []struct {
+		name          string
+		settings, env []string
+		want          string
+	}{
+		{"a setting without a value", []string{"archive_mode"}, nil, `PostgreSQL setting "archive_mode": name=value`},
+		{"a setting of two lines", []string{"a=1\nb=2"}, nil, `PostgreSQL setting "a=1\nb=2"`},
+		{"a variable without a name", nil, []string{"=x"}, `PostgreSQL environment variable "=x": NAME=value`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := s.ConfigurePostgres(c.settings, c.env)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, c.want)
+			}
+			if len(s.private) != 1 {
+				t.Errorf("a refused configuration changed the instance: %v", s.private)
+			}
+		})
+	}
+	shared := &Servers{Dir: t.TempDir()}
+	if err := shared.ConfigurePostgres([]string{"a=1"}, nil); err == nil {
+		t.Error("the shared servers were configured from Go")
+	}
+}
+
+func TestPortTakenIsWhatAStartIsRetriedFor(t *testing.T) {
+	cases := []struct {
+		log  string
+		want bool
+	}{
+		{`LOG:  could not bind IPv4 address "127.0.0.1": Address already in use`, true},
+		{"ERROR: ports in use; stop what holds them or choose other ports", true},
+		{"FATAL Unable to start the server: listen tcp 127.0.0.1:9000: bind: address already in use", true},
+		{"ERROR: initdb failed (log: /run/initdb.log)", false},
+		{"ERROR: minio not ready (log: /run/minio.log)", false},
+	}
+	for _, c := range cases {
+		if got := portTaken(errors.New("scripts/test-servers.sh start: exit status 1\n" + c.log)); got != c.want {
+			t.Errorf("portTaken(%q) = %t, want %t", c.log, got, c.want)
 		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -108,12 +107,12 @@ func TestArchiveConfinedAndHistorySurvivesDeletes(t *testing.T) {
 	}
 	undelete(t, r.minio.admin, bucket, stacks.ArchiveObjectPrefix)
 
-	dir := filepath.Join(ownedDir(t, "restore"), "pgdata")
-	out, code := r.vxpitr(t, r.restoreEnv(EnvTargetTime+"=latest", EnvRestoreDir+"="+dir, fmt.Sprintf("%s=%d", EnvVerifyPort, freePort(t))), "restore")
+	restored := newRestoredCopy(t)
+	out, code := r.vxpitr(t, r.restoreEnv(EnvTargetTime+"=latest", EnvRestoreDir+"="+restored.DataDir, fmt.Sprintf("%s=%d", EnvVerifyPort, freePort(t))), "restore")
 	if code != 0 {
 		t.Fatalf("restore after the undelete: exit %d\n%s", code, out)
 	}
-	if got := ids(t, startCopy(t, dir)("postgres"), ""); !sameIDs(got, want) {
+	if got := ids(t, restored.start(t)("postgres"), ""); !sameIDs(got, want) {
 		t.Fatalf("after the attack and the undelete the restore holds %s, want %s", describe(got), describe(want))
 	}
 }

@@ -29,7 +29,7 @@ func BenchmarkBackupAndRestore(b *testing.B) {
 		}
 	}
 	r := newRig(b, DefaultArchiveTimeout)
-	run(b, nil, filepath.Join(tools.pgBin, "pgbench"), "-i", "-q", "-s", strconv.Itoa(scale), "-h", "127.0.0.1", "-p", strconv.Itoa(r.pgPort), "-U", "postgres", "postgres")
+	run(b, nil, filepath.Join(r.pgBin(), "pgbench"), "-i", "-q", "-s", strconv.Itoa(scale), "-h", "127.0.0.1", "-p", strconv.Itoa(r.servers.Postgres.Port), "-U", "postgres", "postgres")
 	var size int64
 	conn, err := pgx.Connect(context.Background(), r.dsn("postgres"))
 	if err != nil {
@@ -47,7 +47,7 @@ func BenchmarkBackupAndRestore(b *testing.B) {
 	pgbackrestBackup := timed(func() { r.backup(b, BackupFull) })
 	tarDir := ownedDir(b, "basebackup")
 	basebackup := timed(func() {
-		run(b, nil, filepath.Join(tools.pgBin, "pg_basebackup"), "-h", "127.0.0.1", "-p", strconv.Itoa(r.pgPort), "-U", "postgres",
+		run(b, nil, filepath.Join(r.pgBin(), "pg_basebackup"), "-h", "127.0.0.1", "-p", strconv.Itoa(r.servers.Postgres.Port), "-U", "postgres",
 			"-D", tarDir, "-Ft", "-X", "fetch", "-c", "fast")
 	})
 	restoreDir := filepath.Join(ownedDir(b, "restore"), "pgdata")

@@ -10,7 +10,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -147,12 +146,12 @@ func TestRestoreToPointInTime(t *testing.T) {
 		t.Fatalf("the scenario needs rows after the backup and after T: %d acknowledged at the backup, %d at or before T, %d after", afterBackup, len(want), len(later))
 	}
 
-	dir := filepath.Join(ownedDir(t, "restore"), "pgdata")
-	out, code := r.vxpitr(t, r.restoreEnv(EnvTargetTime+"="+target.Format(time.RFC3339Nano), EnvRestoreDir+"="+dir, fmt.Sprintf("%s=%d", EnvVerifyPort, freePort(t))), "restore")
+	restored := newRestoredCopy(t)
+	out, code := r.vxpitr(t, r.restoreEnv(EnvTargetTime+"="+target.Format(time.RFC3339Nano), EnvRestoreDir+"="+restored.DataDir, fmt.Sprintf("%s=%d", EnvVerifyPort, freePort(t))), "restore")
 	if code != 0 {
 		t.Fatalf("vxpitr restore to %s: exit %d\n%s", target.Format(time.RFC3339Nano), code, out)
 	}
-	got := ids(t, startCopy(t, dir)("postgres"), "")
+	got := ids(t, restored.start(t)("postgres"), "")
 	if !sameIDs(got, want) {
 		t.Fatalf("restored to %s: %s; committed at or before T: %s (after T: %s)", stamp, describe(got), describe(want), describe(later))
 	}
@@ -225,7 +224,7 @@ func TestFreshnessCheck(t *testing.T) {
 	})
 	t.Run("sidecar with a wrong key", func(t *testing.T) {
 		env := r.settings.SidecarEnv(TLSServer{Address: "127.0.0.1", Port: freePort(t), CertFile: "/nonexistent", KeyFile: "/nonexistent", CAFile: "/nonexistent", ClientCN: "x"})
-		env["VX_PG_BIN_DIR"], env["VX_STANZA_ATTEMPTS"] = tools.pgBin, "1"
+		env["VX_PG_BIN_DIR"], env["VX_STANZA_ATTEMPTS"] = r.pgBin(), "1"
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
 		out, err := asPostgres(ctx, append(EnvList(env), r.keys[0], EnvS3KeySecret+"=wrong-secret", r.keys[2]), tools.sidecar).CombinedOutput()
@@ -248,7 +247,7 @@ func TestFreshnessCheck(t *testing.T) {
 	}
 }
 
-// Postgres is killed uncleanly while writing (the volume is lost with it); a
+// Postgres crashes while writing (the volume is lost with it); a
 // restore to the latest point holds every row committed more than
 // archive_timeout before the kill. The loss is measured and printed: it is the
 // recovery point of the setup as shipped (archive_timeout 60 s).
@@ -258,20 +257,20 @@ func TestKillDuringWritesRestoreLatest(t *testing.T) {
 	w := startWriter(t, r.dsn("postgres"))
 	r.backup(t, BackupFull)
 	time.Sleep(DefaultArchiveTimeout + 20*time.Second)
+	r.crash(t)
+	// Taken once the server is gone: every row acknowledged before is counted
+	// against the recovery point (an upper bound of the instant of the crash).
 	killed := time.Now()
-	if err := syscall.Kill(postmasterPID(t, r.settings.DataDir), syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
 	w.halt() // its next insert fails: the server is gone
 	time.Sleep(2 * time.Second)
 
-	dir := filepath.Join(ownedDir(t, "restore"), "pgdata")
-	out, code := r.vxpitr(t, r.restoreEnv(EnvTargetTime+"=latest", EnvRestoreDir+"="+dir, fmt.Sprintf("%s=%d", EnvVerifyPort, freePort(t))), "restore")
+	restoredCopy := newRestoredCopy(t)
+	out, code := r.vxpitr(t, r.restoreEnv(EnvTargetTime+"=latest", EnvRestoreDir+"="+restoredCopy.DataDir, fmt.Sprintf("%s=%d", EnvVerifyPort, freePort(t))), "restore")
 	if code != 0 {
 		t.Fatalf("vxpitr restore latest: exit %d\n%s", code, out)
 	}
 	restored := map[int64]bool{}
-	for _, id := range ids(t, startCopy(t, dir)("postgres"), "") {
+	for _, id := range ids(t, restoredCopy.start(t)("postgres"), "") {
 		restored[id] = true
 	}
 	var missingOld []int64
@@ -298,18 +297,4 @@ func TestKillDuringWritesRestoreLatest(t *testing.T) {
 	if rpo > DefaultArchiveTimeout+5*time.Second {
 		t.Fatalf("RPO %.1f s exceeds archive_timeout %s", rpo.Seconds(), DefaultArchiveTimeout)
 	}
-}
-
-// postmasterPID reads the server's pid from its data directory.
-func postmasterPID(t testing.TB, dataDir string) int {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(dataDir, "postmaster.pid"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pid int
-	if _, err := fmt.Sscan(strings.SplitN(string(data), "\n", 2)[0], &pid); err != nil {
-		t.Fatal(err)
-	}
-	return pid
 }

@@ -3,11 +3,13 @@
 package pitr
 
 // The servers of the point-in-time-recovery tests, all real and all private to
-// one test: a MinIO with TLS (pgBackRest's S3 client speaks HTTPS only), a
-// PostgreSQL 15 cluster archiving with pgBackRest 2.45, the sidecar script of
-// the database image serving pgBackRest's TLS protocol, and backup "CronJob"
-// commands that reach the cluster only through it. Everything listens on
-// 127.0.0.1, on ports picked free, and is stopped by its pid.
+// one test. scripts/test-servers.sh (through internal/localenv) starts and
+// stops the servers: a MinIO with TLS (pgBackRest's S3 client speaks HTTPS
+// only) and a PostgreSQL 15 cluster archiving with pgBackRest 2.45, and it signs
+// the certificates of pgBackRest's TLS server and client with the instance's
+// CA. The tests run the product: the sidecar script of the database image
+// serving pgBackRest's TLS protocol, backup "CronJob" commands that reach the
+// cluster only through it, and vxpitr. Everything listens on 127.0.0.1.
 
 import (
 	"context"
@@ -30,13 +32,14 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
+	"github.com/virdx/vxplatform-infra/internal/localenv"
 	"github.com/virdx/vxplatform-infra/stacks"
 )
 
 var tools struct {
-	minio, mc, pgbackrest, pgBin, vxpitr, sidecar string
-	base                                          string // a directory the postgres user can enter
-	asRoot                                        bool
+	pgbackrest, vxpitr, sidecar string
+	base                        string // a directory the postgres user can enter
+	asRoot                      bool
 }
 
 func TestMain(m *testing.M) { os.Exit(runIntegration(m)) }
@@ -46,30 +49,12 @@ func runIntegration(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "FAIL: "+format+"\n", a...)
 		return 1
 	}
-	repo, err := filepath.Abs("../..")
+	repo, err := localenv.RepoRoot()
 	if err != nil {
 		return fail("%v", err)
 	}
-	tools.minio = os.Getenv("MINIO")
-	tools.mc = os.Getenv("MC")
-	for _, p := range []struct {
-		v    *string
-		name string
-	}{{&tools.minio, "minio"}, {&tools.mc, "mc"}} {
-		if *p.v == "" {
-			out, err := exec.Command(filepath.Join(repo, "scripts/tools.sh"), "path", p.name).Output()
-			if err != nil {
-				return fail("no %s: set %s or build it with scripts/tools.sh %s", p.name, strings.ToUpper(p.name), p.name)
-			}
-			*p.v = strings.TrimSpace(string(out))
-		}
-	}
 	if tools.pgbackrest, err = exec.LookPath("pgbackrest"); err != nil {
 		return fail("pgbackrest is not installed (apt-get install -y pgbackrest; scripts/test.sh installs it)")
-	}
-	tools.pgBin = os.Getenv("PGBIN")
-	if tools.pgBin == "" {
-		tools.pgBin = "/usr/lib/postgresql/15/bin"
 	}
 	tools.sidecar = filepath.Join(repo, "images/postgres/pgbackrest-sidecar.sh")
 	tools.asRoot = os.Getuid() == 0
@@ -88,10 +73,53 @@ func runIntegration(m *testing.M) int {
 	return m.Run()
 }
 
+// ----------------------------------------------------------------- servers
+
+// privateServers starts an instance of scripts/test-servers.sh of the test's
+// own, destroyed when the test ends (and by the script's guard if this process
+// dies first).
+func privateServers(t testing.TB, config localenv.PrivateConfig) *localenv.Servers {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	config.Name = t.Name()
+	s, err := localenv.StartPrivate(ctx, config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Destroy(context.Background()); err != nil {
+			t.Errorf("destroying the test servers: %v", err)
+		}
+	})
+	return s
+}
+
+// control stops or starts servers of a private instance, or fails the test.
+func control(t testing.TB, do func(context.Context, ...localenv.Server) error, which ...localenv.Server) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := do(ctx, which...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// freePort is a port on 127.0.0.1 that nothing listens on right now.
+func freePort(t testing.TB) int {
+	t.Helper()
+	ports, err := localenv.FreePorts(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ports[0]
+}
+
 // ----------------------------------------------------------------- processes
 
 // asPostgres is a command run as the postgres user when the tests run as root
-// (initdb and postgres refuse root). The environment is passed as is.
+// (pgBackRest must own what it writes next to the cluster). The environment is
+// passed as is.
 func asPostgres(ctx context.Context, env []string, name string, args ...string) *exec.Cmd {
 	var cmd *exec.Cmd
 	if tools.asRoot {
@@ -144,19 +172,10 @@ func chownPostgres(t testing.TB, paths ...string) {
 	}
 }
 
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// background starts a long-running server and stops it (by its pid, and only
-// it) when the test ends.
-func background(t testing.TB, logPath string, cmd *exec.Cmd) *exec.Cmd {
+// background starts the product's pgBackRest sidecar (the database pod's
+// second container, not a test server) and stops it, by its pid and only it,
+// when the test ends.
+func background(t testing.TB, logPath string, cmd *exec.Cmd) {
 	t.Helper()
 	logFile, err := os.Create(logPath)
 	if err != nil {
@@ -170,7 +189,7 @@ func background(t testing.TB, logPath string, cmd *exec.Cmd) *exec.Cmd {
 	done := make(chan struct{})
 	go func() { cmd.Wait(); logFile.Close(); close(done) }()
 	t.Cleanup(func() {
-		// The process group: runuser's child is the server.
+		// The process group: runuser's child is the sidecar.
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
 		select {
 		case <-done:
@@ -179,7 +198,6 @@ func background(t testing.TB, logPath string, cmd *exec.Cmd) *exec.Cmd {
 			<-done
 		}
 	})
-	return cmd
 }
 
 func waitFor(t testing.TB, what string, timeout time.Duration, ready func() bool) {
@@ -193,104 +211,33 @@ func waitFor(t testing.TB, what string, timeout time.Duration, ready func() bool
 	}
 }
 
-// --------------------------------------------------------------------- TLS
-
-// certificates makes a CA and a certificate for each name it signs; the files
-// are readable by the postgres user only.
-type certificates struct{ dir, ca string }
-
-func newCA(t testing.TB) certificates {
-	t.Helper()
-	dir := ownedDir(t, "tls")
-	c := certificates{dir: dir, ca: filepath.Join(dir, "ca.crt")}
-	openssl(t, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=vxpitr-test-ca",
-		"-keyout", filepath.Join(dir, "ca.key"), "-out", c.ca)
-	return c
-}
-
-// issue returns the certificate and key files for a common name and its
-// subject alternative names (e.g. "DNS:localhost,IP:127.0.0.1").
-func (c certificates) issue(t testing.TB, name, cn, san string) (cert, key string) {
-	t.Helper()
-	cert, key = filepath.Join(c.dir, name+".crt"), filepath.Join(c.dir, name+".key")
-	csr, ext := filepath.Join(c.dir, name+".csr"), filepath.Join(c.dir, name+".ext")
-	if err := os.WriteFile(ext, []byte("subjectAltName="+san+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	openssl(t, "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN="+cn, "-keyout", key, "-out", csr)
-	openssl(t, "x509", "-req", "-in", csr, "-CA", c.ca, "-CAkey", filepath.Join(c.dir, "ca.key"), "-CAcreateserial",
-		"-days", "2", "-extfile", ext, "-out", cert)
-	entries, _ := os.ReadDir(c.dir)
-	for _, e := range entries {
-		chownPostgres(t, filepath.Join(c.dir, e.Name()))
-	}
-	return cert, key
-}
-
-func openssl(t testing.TB, args ...string) {
-	t.Helper()
-	if out, err := exec.Command("openssl", args...).CombinedOutput(); err != nil {
-		t.Fatalf("openssl %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-}
-
 // ------------------------------------------------------------------- MinIO
 
-const (
-	minioRoot         = "vxpitr-admin"
-	minioRootPassword = "vxpitr-admin-secret"
-)
-
+// minioServer is the test's MinIO (HTTPS, its CA in server.CAFile) with an
+// administrator's client.
 type minioServer struct {
-	endpoint string // localhost:port: pgBackRest checks certificate names, not IP addresses
-	ca       string
-	mcConfig string
-	admin    *minio.Client
+	server *localenv.MinIO
+	admin  *minio.Client
 }
 
-// startMinIO starts a private MinIO with TLS on 127.0.0.1.
-func startMinIO(t testing.TB, ca certificates) *minioServer {
+func newMinIOServer(t testing.TB, server *localenv.MinIO) *minioServer {
 	t.Helper()
-	dir := ownedDir(t, "minio")
-	certsDir := filepath.Join(dir, "certs")
-	if err := os.MkdirAll(certsDir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	cert, key := ca.issue(t, "minio", "localhost", "DNS:localhost,IP:127.0.0.1")
-	for src, dst := range map[string]string{cert: "public.crt", key: "private.key"} {
-		data, err := os.ReadFile(src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(certsDir, dst), data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	port, console := freePort(t), freePort(t)
-	cmd := exec.Command(tools.minio, "server", "--quiet", "--certs-dir", certsDir,
-		"--address", fmt.Sprintf("127.0.0.1:%d", port), "--console-address", fmt.Sprintf("127.0.0.1:%d", console), filepath.Join(dir, "data"))
-	cmd.Env = append(os.Environ(), "MINIO_ROOT_USER="+minioRoot, "MINIO_ROOT_PASSWORD="+minioRootPassword,
-		"MINIO_BROWSER=off", "MINIO_UPDATE=off", "MINIO_CI_CD=1")
-	background(t, filepath.Join(dir, "minio.log"), cmd)
-	s := &minioServer{endpoint: fmt.Sprintf("localhost:%d", port), ca: ca.ca, mcConfig: filepath.Join(dir, "mc")}
-	s.admin = s.client(t, minioRoot, minioRootPassword)
-	waitFor(t, "minio", 60*time.Second, func() bool {
-		_, err := s.admin.ListBuckets(context.Background())
-		return err == nil
-	})
-	s.mc(t, "alias", "set", "central", "https://"+s.endpoint, minioRoot, minioRootPassword)
+	s := &minioServer{server: server}
+	s.admin = s.client(t, server.RootUser, server.RootPassword)
 	return s
 }
 
 func (s *minioServer) client(t testing.TB, key, secret string) *minio.Client {
 	t.Helper()
-	pem, err := os.ReadFile(s.ca)
+	pem, err := os.ReadFile(s.server.CAFile)
 	if err != nil {
 		t.Fatal(err)
 	}
 	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(pem)
-	c, err := minio.New(s.endpoint, &minio.Options{
+	if !roots.AppendCertsFromPEM(pem) {
+		t.Fatalf("no certificate in %s", s.server.CAFile)
+	}
+	c, err := minio.New(s.server.Endpoint, &minio.Options{
 		Creds: credentials.NewStaticV4(key, secret, ""), Secure: true, Region: "us-east-1",
 		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}},
 	})
@@ -301,10 +248,11 @@ func (s *minioServer) client(t testing.TB, key, secret string) *minio.Client {
 }
 
 // mc runs the MinIO client (a separate AGPL process; never imported) against
-// this server.
+// this server, with the alias the script set up (it trusts the server's CA).
 func (s *minioServer) mc(t testing.TB, args ...string) {
 	t.Helper()
-	cmd := exec.Command(tools.mc, append([]string{"--insecure", "--config-dir", s.mcConfig}, args...)...)
+	cmd := exec.Command(s.server.Client, args...)
+	cmd.Env = append(os.Environ(), "MC_CONFIG_DIR="+s.server.ClientConfig)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("mc %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
@@ -331,14 +279,15 @@ func (s *minioServer) identity(t testing.TB, id stacks.Identity) (key, secret st
 	if err != nil {
 		t.Fatal(err)
 	}
-	file := filepath.Join(filepath.Dir(s.mcConfig), id.Name+".json")
+	file := filepath.Join(t.TempDir(), id.Name+".json")
 	if err := os.WriteFile(file, []byte(doc), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	secret = id.Name + "-secret-key"
-	s.mc(t, "admin", "policy", "create", "central", id.Name, file)
-	s.mc(t, "admin", "user", "add", "central", id.Name, secret)
-	s.mc(t, "admin", "policy", "attach", "central", id.Name, "--user", id.Name)
+	alias := s.server.ClientAlias
+	s.mc(t, "admin", "policy", "create", alias, id.Name, file)
+	s.mc(t, "admin", "user", "add", alias, id.Name, secret)
+	s.mc(t, "admin", "policy", "attach", alias, id.Name, "--user", id.Name)
 	return id.Name, secret
 }
 
@@ -373,24 +322,29 @@ func archiveIdentity(t testing.TB, env stacks.Environment) stacks.Identity {
 
 const stanza = "dataplatform"
 
+// productionDurability undoes the test servers' speed settings (fsync and
+// friends off): the database runs with PostgreSQL's defaults, and the recovery
+// point measured at a crash must be the one it has.
+var productionDurability = []string{"fsync=on", "synchronous_commit=on", "full_page_writes=on"}
+
 // rig is one environment's database with point-in-time recovery.
 type rig struct {
+	servers  *localenv.Servers
 	minio    *minioServer
 	settings Settings
 	keys     []string // the archive identity's keys, as the Secret hands them in
-	pgPort   int
-	pgDir    string
-	postgres *exec.Cmd
 	job      []string // the environment of a backup CronJob
 }
 
 // newRig starts MinIO, creates production's backup bucket and archive identity
-// as the program does, and starts a PostgreSQL cluster archiving through them
-// with its pgBackRest sidecar.
+// as the program does, and has PostgreSQL archive through them (restarted with
+// the archive settings, as a database that turns PITR on) with its pgBackRest
+// sidecar.
 func newRig(t testing.TB, archiveTimeout time.Duration) *rig {
 	t.Helper()
-	ca := newCA(t)
-	r := &rig{minio: startMinIO(t, ca)}
+	ctx := context.Background()
+	servers := privateServers(t, localenv.PrivateConfig{MinIOTLS: true})
+	r := &rig{servers: servers, minio: newMinIOServer(t, servers.MinIO)}
 	env := environment(t, "production")
 	id := archiveIdentity(t, env)
 	r.minio.versionedBucket(t, env.Backup.Bucket)
@@ -398,28 +352,33 @@ func newRig(t testing.TB, archiveTimeout time.Duration) *rig {
 	// The keys as the Secret hands them in, and a lock directory of this
 	// database's own (in a pod, /tmp is the container's).
 	r.keys = []string{EnvS3Key + "=" + key, EnvS3KeySecret + "=" + secret, "PGBACKREST_LOCK_PATH=" + ownedDir(t, "lock")}
-	r.pgDir = ownedDir(t, "pg")
-	r.pgPort = freePort(t)
+	pg := servers.Postgres
 	r.settings = Settings{
 		Stanza:            stanza,
-		Repo:              Repository{Endpoint: r.minio.endpoint, Bucket: env.Backup.Bucket, Prefix: stacks.ArchiveObjectPrefix, VerifyTLS: true, CAFile: ca.ca},
+		Repo:              Repository{Endpoint: servers.MinIO.Endpoint, Bucket: env.Backup.Bucket, Prefix: stacks.ArchiveObjectPrefix, VerifyTLS: true, CAFile: servers.MinIO.CAFile},
 		ArchiveTimeout:    archiveTimeout,
 		RetentionFullDays: 30, RetentionDiff: 7,
-		DataDir: filepath.Join(r.pgDir, "data"), SocketDir: r.pgDir, Port: r.pgPort,
+		DataDir: pg.DataDir, SocketDir: pg.SocketDir, Port: pg.Port,
 	}
 	if err := r.settings.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	run(t, nil, filepath.Join(tools.pgBin, "initdb"), "-D", r.settings.DataDir, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale")
-	r.startPostgres(t)
+	// The database container's way: the archive settings as server arguments,
+	// the pgBackRest variables in its environment (the archiver inherits them).
+	control(t, servers.Stop, localenv.PostgresServer)
+	if err := servers.ConfigurePostgres(append(append([]string{}, productionDurability...), r.settings.PostgresSettings()...), r.dbEnv()); err != nil {
+		t.Fatal(err)
+	}
+	control(t, servers.Start, localenv.PostgresServer)
 
-	serverCert, serverKey := ca.issue(t, "pgbackrest-server", "localhost", "DNS:localhost")
-	clientCert, clientKey := ca.issue(t, "pgbackrest-client", "vx-backup-job", "DNS:vx-backup-job")
+	serverCert, serverKey := r.certificate(t, "pgbackrest-server", "localhost", "DNS:localhost")
+	clientCert, clientKey := r.certificate(t, "pgbackrest-client", "vx-backup-job", "DNS:vx-backup-job")
 	tlsPort := freePort(t)
-	sidecarEnv := r.settings.SidecarEnv(TLSServer{Address: "127.0.0.1", Port: tlsPort, CertFile: serverCert, KeyFile: serverKey, CAFile: ca.ca, ClientCN: "vx-backup-job"})
-	sidecarEnv["VX_PG_BIN_DIR"] = tools.pgBin
+	ca := servers.MinIO.CAFile // the instance's one CA signed every certificate
+	sidecarEnv := r.settings.SidecarEnv(TLSServer{Address: "127.0.0.1", Port: tlsPort, CertFile: serverCert, KeyFile: serverKey, CAFile: ca, ClientCN: "vx-backup-job"})
+	sidecarEnv["VX_PG_BIN_DIR"] = r.pgBin()
 	sidecarEnv["VX_STANZA_ATTEMPTS"] = "1"
-	background(t, filepath.Join(r.pgDir, "sidecar.log"), asPostgres(context.Background(), append(EnvList(sidecarEnv), r.keys...), tools.sidecar))
+	background(t, filepath.Join(ownedDir(t, "sidecar"), "sidecar.log"), asPostgres(ctx, append(EnvList(sidecarEnv), r.keys...), tools.sidecar))
 	waitFor(t, "the pgBackRest sidecar's TLS server", 3*time.Minute, func() bool {
 		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", tlsPort))
 		if err == nil {
@@ -427,33 +386,32 @@ func newRig(t testing.TB, archiveTimeout time.Duration) *rig {
 		}
 		return err == nil
 	})
-	jobEnv := r.settings.BackupJobEnv(TLSClient{Host: "localhost", Port: tlsPort, CertFile: clientCert, KeyFile: clientKey, CAFile: ca.ca})
+	jobEnv := r.settings.BackupJobEnv(TLSClient{Host: "localhost", Port: tlsPort, CertFile: clientCert, KeyFile: clientKey, CAFile: ca})
 	// Another pod in production: its own lock directory.
 	r.job = append(append(EnvList(jobEnv), r.keys...), "PGBACKREST_LOCK_PATH="+ownedDir(t, "job-lock"))
 	return r
 }
 
+// certificate is a certificate and key signed by the test servers' CA,
+// readable by the postgres user.
+func (r *rig) certificate(t testing.TB, name, cn, san string) (cert, key string) {
+	t.Helper()
+	cert, key, err := r.servers.IssueCertificate(context.Background(), name, cn, san)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert, key
+}
+
+func (r *rig) pgBin() string { return r.servers.Postgres.BinDir }
+
 func (r *rig) dbEnv() []string { return append(EnvList(r.settings.DatabaseEnv()), r.keys...) }
 
-// startPostgres starts the cluster the way the database container does: the
-// archive settings as server arguments, the pgBackRest variables in its
-// environment (the archiver inherits them).
-func (r *rig) startPostgres(t testing.TB) {
-	t.Helper()
-	args := append([]string{"-D", r.settings.DataDir, "-p", strconv.Itoa(r.pgPort), "-k", r.pgDir, "-c", "listen_addresses=127.0.0.1"}, r.settings.PostgresArgs()...)
-	r.postgres = background(t, filepath.Join(r.pgDir, "postgres.log"), asPostgres(context.Background(), r.dbEnv(), filepath.Join(tools.pgBin, "postgres"), args...))
-	waitFor(t, "postgres", time.Minute, func() bool {
-		c, err := pgx.Connect(context.Background(), r.dsn("postgres"))
-		if err == nil {
-			c.Close(context.Background())
-		}
-		return err == nil
-	})
-}
+func (r *rig) dsn(db string) string { return r.servers.Postgres.ConnString(db) }
 
-func (r *rig) dsn(db string) string {
-	return fmt.Sprintf("host=127.0.0.1 port=%d user=postgres dbname=%s sslmode=disable", r.pgPort, db)
-}
+// crash stops the database the way a failing machine does (an immediate
+// shutdown: no checkpoint, no last WAL switch, the archiver stops at once).
+func (r *rig) crash(t testing.TB) { control(t, r.servers.Crash, localenv.PostgresServer) }
 
 // backup runs a scheduled backup the way its CronJob does, from outside the
 // database "pod": repository directly, data directory through the sidecar.
@@ -467,11 +425,11 @@ func (r *rig) backup(t testing.TB, kind BackupType) {
 // the segment is in the repository.
 func (r *rig) check(t testing.TB) { run(t, r.job, "pgbackrest", "check") }
 
-// pgbackrestAs runs a pgBackRest command with the repository settings and the
-// given keys (a restore Job of the environment).
+// restoreEnv is the environment of a restore Job of the environment: the
+// repository settings and the archive identity's keys.
 func (r *rig) restoreEnv(extra ...string) []string {
 	env := r.settings.RepositoryEnv()
-	env["VXPITR_PG_BIN_DIR"] = tools.pgBin
+	env["VXPITR_PG_BIN_DIR"] = r.pgBin()
 	return append(append(EnvList(env), r.keys...), extra...)
 }
 
@@ -492,23 +450,38 @@ func (r *rig) vxpitr(t testing.TB, env []string, verb string) (string, int) {
 	return string(out), code
 }
 
-// startCopy starts a restored data directory on a port of its own and returns
-// its DSN for a database.
-func startCopy(t testing.TB, dataDir string) func(db string) string {
+// restoredCopy is a PostgreSQL of the test servers whose data directory a
+// restore fills, like the fresh volume of the runbook: stopped and empty until
+// start, which runs the restored cluster.
+type restoredCopy struct {
+	servers *localenv.Servers
+	DataDir string
+}
+
+func newRestoredCopy(t testing.TB) *restoredCopy {
 	t.Helper()
-	port := freePort(t)
-	sock := ownedDir(t, "copy-sock")
-	background(t, filepath.Join(sock, "postgres.log"), asPostgres(context.Background(), nil, filepath.Join(tools.pgBin, "postgres"),
-		"-D", dataDir, "-p", strconv.Itoa(port), "-k", sock, "-c", "listen_addresses=127.0.0.1", "-c", "archive_mode=off"))
-	dsn := func(db string) string {
-		return fmt.Sprintf("host=127.0.0.1 port=%d user=postgres dbname=%s sslmode=disable", port, db)
+	servers := privateServers(t, localenv.PrivateConfig{Servers: []localenv.Server{localenv.PostgresServer}})
+	control(t, servers.Stop, localenv.PostgresServer)
+	if err := os.RemoveAll(servers.Postgres.DataDir); err != nil {
+		t.Fatal(err)
 	}
+	// The restore sets archive_mode=off in the copy; this keeps it off even if not.
+	if err := servers.ConfigurePostgres([]string{"archive_mode=off"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	return &restoredCopy{servers: servers, DataDir: servers.Postgres.DataDir}
+}
+
+// start runs the restored cluster and returns its DSN for a database.
+func (c *restoredCopy) start(t testing.TB) func(db string) string {
+	t.Helper()
+	control(t, c.servers.Start, localenv.PostgresServer)
 	waitFor(t, "the restored copy", 2*time.Minute, func() bool {
-		c, err := pgx.Connect(context.Background(), dsn("postgres"))
+		conn, err := pgx.Connect(context.Background(), c.servers.Postgres.ConnString("postgres"))
 		if err == nil {
-			c.Close(context.Background())
+			conn.Close(context.Background())
 		}
 		return err == nil
 	})
-	return dsn
+	return c.servers.Postgres.ConnString
 }
