@@ -328,7 +328,7 @@ func (h *harness) startDatabases(ctx context.Context, t *testing.T, cfgs map[str
 	for _, s := range databaseStacks {
 		env := loadEnv(t, s, cfgs[s])
 		name := env.ResourceName("postgres")
-		db, err := h.joints.runner.StartDatabase(ctx, env.Namespace, name, h.pgBin, filepath.Join(h.dir, "postgres-"+s))
+		db, err := h.joints.runner.StartDatabase(ctx, env.Namespace, name)
 		if err != nil {
 			t.Fatalf("stack %s: %v", s, err)
 		}

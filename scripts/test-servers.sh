@@ -60,6 +60,11 @@
 #                     server inherits this script's environment, as always. Both
 #                     apply at every 'start' of the server they are given to; kept in
 #                     the run directory as pg-settings and pg-env, 'destroy' removes them
+#   VX_PG_SUPERUSER [postgres]  the cluster's superuser (PGUSER), as the postgres
+#                     image names it from POSTGRES_USER
+#   VX_PG_PASSWORD_FILE  the superuser's password (first line): every connection, local
+#                     or TCP, must then authenticate (scram-sha-256) instead of trust;
+#                     read at initdb only (a fresh data directory)
 #   VX_TS_OWNER_PID   for an instance of one process's own (a test run): 'start' also
 #                     starts a guard that runs 'destroy' as soon as that process ends,
 #                     however it ends (killed, timed out), so nothing is left running
@@ -73,6 +78,8 @@ source "$SCRIPTS/lib/common.sh"
 RUN=${VX_TEST_RUN:-$VX_CACHE/run/test-servers}
 PIDS=$RUN/pids
 PG_PORT=${VX_PG_PORT:-55432}
+PG_SUPERUSER=${VX_PG_SUPERUSER:-postgres}
+PG_PASSWORD_FILE=${VX_PG_PASSWORD_FILE:-}
 PG_VERSION=${VX_PG_VERSION:-15}
 PGBIN=/usr/lib/postgresql/$PG_VERSION/bin
 MINIO_PORT=${VX_MINIO_PORT:-59000}
@@ -212,11 +219,11 @@ VARS
       cat <<VARS
 PGHOST 127.0.0.1
 PGPORT $PG_PORT
-PGUSER postgres
+PGUSER $PG_SUPERUSER
 PGBIN $PGBIN
 PGDATA $(pg_dir)/data
 PG_PID $(recorded postgres)
-DATABASE_URL postgres://postgres@127.0.0.1:$PG_PORT/postgres?sslmode=disable
+DATABASE_URL postgres://$PG_SUPERUSER@127.0.0.1:$PG_PORT/postgres?sslmode=disable
 VARS
       echo "PG_SOCKET_DIR $(pg_dir)"
     fi
@@ -267,6 +274,25 @@ pg_server_env() {
   done <"$PG_ENV_FILE"
 }
 
+# initdb_cluster DIR: a new cluster in DIR/data whose superuser is PG_SUPERUSER; with
+# PG_PASSWORD_FILE every connection authenticates with that password, otherwise trust
+initdb_cluster() {
+  local dir=$1 auth=(-A trust) pwfile
+  if [[ -n $PG_PASSWORD_FILE ]]; then
+    [[ -s $PG_PASSWORD_FILE ]] || die "VX_PG_PASSWORD_FILE=$PG_PASSWORD_FILE: no such file, or empty (allowed: a file whose first line is the password)"
+    # initdb runs as postgres, which may not read the caller's file: a copy it owns,
+    # removed as soon as initdb has read it.
+    pwfile=$dir/initdb-pwfile
+    install -m 0600 "$PG_PASSWORD_FILE" "$pwfile"
+    ((AS_ROOT)) && chown postgres:postgres "$pwfile"
+    auth=(-A scram-sha-256 --pwfile "$pwfile")
+  fi
+  as_pg "$PGBIN/initdb" -D "$dir/data" -U "$PG_SUPERUSER" "${auth[@]}" -E UTF8 --no-locale --no-sync
+  local rc=$?
+  [[ -z ${pwfile:-} ]] || rm -f "$pwfile"
+  return $rc
+}
+
 start_postgres() {
   local dir t0 pid settings server_env=()
   settings=$(pg_settings_options)
@@ -283,7 +309,7 @@ start_postgres() {
   chmod 700 "$dir"
   if [[ ! -f $dir/data/PG_VERSION ]]; then
     t0=$(now_ms)
-    as_pg "$PGBIN/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --no-locale --no-sync >"$RUN/initdb.log" 2>&1 \
+    initdb_cluster "$dir" >"$RUN/initdb.log" 2>&1 \
       || { tail -n 20 "$RUN/initdb.log" >&2; die "initdb failed (log: $RUN/initdb.log)"; }
     log "initdb took $(elapsed "$t0")s"
   fi

@@ -48,7 +48,7 @@ func TestDatabaseFromStatefulSetAndABackupRun(t *testing.T) {
 	r := &Runner{Client: fake.NewSimpleClientset(secret, s3, set), Dir: t.TempDir(), Services: map[Service]string{},
 		Images: map[string]Image{"ghcr.io/virdx/vxplatform-backup": {Command: "vxbackup", Path: vxbackup, Env: map[string]string{"VXBACKUP_PG_BIN_DIR": pgBin}}}}
 	ctx := context.Background()
-	db, err := r.StartDatabase(ctx, ns, "postgres", pgBin, filepath.Join(dir, "pg"))
+	db, err := r.StartDatabase(ctx, ns, "postgres")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -180,6 +180,12 @@ type PrivateConfig struct {
 	// MinIOTLS makes MinIO speak HTTPS only, with a CA of the instance's own
 	// (MinIO.CAFile; Servers.IssueCertificate signs more with it).
 	MinIOTLS bool
+	// PostgresSuperuser names the cluster's superuser (default postgres), as the
+	// postgres image names it from POSTGRES_USER.
+	PostgresSuperuser string
+	// PostgresPassword, when set, is the superuser's password, and every
+	// connection must authenticate with it (scram-sha-256) instead of trust.
+	PostgresPassword string
 }
 
 // portAttempts bounds the starts of a private instance: a port picked free can
@@ -234,6 +240,9 @@ func startPrivateOnce(ctx context.Context, config PrivateConfig) (*Servers, erro
 	if config.MinIOTLS {
 		s.private = append(s.private, "VX_MINIO_TLS=1")
 	}
+	if err := s.configureSuperuser(config); err != nil {
+		return nil, errors.Join(err, os.RemoveAll(dir))
+	}
 	if err := s.start(ctx, which); err != nil {
 		if derr := s.Destroy(context.WithoutCancel(ctx)); derr != nil {
 			err = errors.Join(err, derr)
@@ -241,6 +250,29 @@ func startPrivateOnce(ctx context.Context, config PrivateConfig) (*Servers, erro
 		return nil, err
 	}
 	return s, nil
+}
+
+// configureSuperuser hands the superuser and its password to the script; the
+// password goes through a file of the instance (0600), never a command line.
+func (s *Servers) configureSuperuser(config PrivateConfig) error {
+	if config.PostgresSuperuser != "" {
+		if !oneLineAssignment("u=" + config.PostgresSuperuser) {
+			return fmt.Errorf("PostgreSQL superuser %q: one line", config.PostgresSuperuser)
+		}
+		s.private = append(s.private, "VX_PG_SUPERUSER="+config.PostgresSuperuser)
+	}
+	if config.PostgresPassword == "" {
+		return nil
+	}
+	if strings.ContainsAny(config.PostgresPassword, "\r\n") {
+		return errors.New("PostgreSQL password: one line (it is read as the first line of a file)")
+	}
+	path := filepath.Join(s.Dir, "pg-password")
+	if err := os.WriteFile(path, []byte(config.PostgresPassword+"\n"), 0o600); err != nil {
+		return err
+	}
+	s.private = append(s.private, "VX_PG_PASSWORD_FILE="+path)
+	return nil
 }
 
 // Start starts the named servers of a private instance again (default: all)
