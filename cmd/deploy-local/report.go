@@ -151,6 +151,9 @@ func printWhenDone(w io.Writer, j job, deployed []deployedStack) {
 		fmt.Fprintf(w, "  destroy:         %sscripts/deploy-local.sh%s -destroy\n", prefix, stackFlags)
 	}
 	fmt.Fprintf(w, "  stop the plane:  %sscripts/control-plane.sh stop\n", prefix)
+	if run := os.Getenv("VX_TEST_RUN"); run != "" {
+		fmt.Fprintf(w, "  stop the MinIO:  VX_TEST_RUN=%s scripts/test-servers.sh stop\n", run)
+	}
 }
 
 func namespaces(deployed []deployedStack) []string {

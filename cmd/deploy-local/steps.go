@@ -311,16 +311,17 @@ func (r *realSteps) startObjectStore(ctx context.Context, j job) error {
 		}
 	}
 	return r.log.step(task{what: "starting the local test MinIO", note: "scripts/test-servers.sh; stop it with VX_TEST_RUN=" + run + " scripts/test-servers.sh stop"}, func() error {
-		out, err := r.command(ctx, "scripts/test-servers.sh", "start")
+		out, err := r.command(ctx, "scripts/test-servers.sh", "start", string(localenv.MinIOServer))
 		if err != nil {
 			return err
 		}
-		for _, line := range strings.Split(out, "\n") {
-			name, value, ok := strings.Cut(strings.TrimPrefix(line, "export "), "=")
-			if ok && strings.HasPrefix(line, "export ") {
-				if err := os.Setenv(name, strings.Trim(value, "'")); err != nil {
-					return err
-				}
+		vars, err := localenv.ParseScriptExports([]byte(out))
+		if err != nil {
+			return fmt.Errorf("scripts/test-servers.sh start: %w", err)
+		}
+		for name, value := range vars {
+			if err := os.Setenv(name, value); err != nil {
+				return err
 			}
 		}
 		_, err = localenv.MinIOFromEnv()

@@ -368,7 +368,7 @@ func (s *Servers) IssueCertificate(ctx context.Context, name, cn, san string) (c
 	if err != nil {
 		return "", "", err
 	}
-	vars, err := parseScriptExports(out)
+	vars, err := ParseScriptExports(out)
 	if err != nil {
 		return "", "", fmt.Errorf("scripts/test-servers.sh cert: %w", err)
 	}
@@ -383,7 +383,7 @@ func (s *Servers) start(ctx context.Context, which []Server, env ...string) erro
 	if err != nil {
 		return err
 	}
-	vars, err := parseScriptExports(out)
+	vars, err := ParseScriptExports(out)
 	if err != nil {
 		return fmt.Errorf("scripts/test-servers.sh start: %w", err)
 	}
@@ -425,10 +425,10 @@ func (s *Servers) script(ctx context.Context, env []string, args ...string) ([]b
 
 var scriptExportLine = regexp.MustCompile(`^export ([A-Za-z_][A-Za-z0-9_]*)=(.*)$`)
 
-// parseScriptExports reads the `export NAME='value'` lines the script prints:
+// ParseScriptExports reads the `export NAME='value'` lines the script prints:
 // values are single-quoted, and a quote inside one ends the quoted run, follows
 // as \' and starts the next run.
-func parseScriptExports(out []byte) (map[string]string, error) {
+func ParseScriptExports(out []byte) (map[string]string, error) {
 	vars := map[string]string{}
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	for sc.Scan() {

@@ -25,7 +25,7 @@ func TestParseScriptExports(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseScriptExports([]byte(tt.out))
+			got, err := ParseScriptExports([]byte(tt.out))
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
