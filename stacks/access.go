@@ -130,12 +130,11 @@ func accessMatrix(id StackIdentity, target string, readBuckets []string, backup 
 		ids = append(ids, Identity{Name: name(PurposeBackup), Purpose: PurposeBackup, Store: StoreCentral,
 			Grants: []Grant{{Bucket: backup.Bucket, Prefix: backup.Prefix, Access: AccessWriteOnly}}})
 	}
-	if backup.Enabled && id.Kind.Sensitive() {
-		// Point-in-time recovery for the patient-data databases. Its own identity,
-		// not the dump writer's: the dump identity stays write-only, and nothing
-		// but this environment's pgBackRest can read its WAL.
+	if pit := backup.PointInTime; pit != nil {
+		// Its own identity, not the dump writer's: the dump identity stays
+		// write-only, and nothing but this environment's pgBackRest can read its WAL.
 		ids = append(ids, Identity{Name: name(PurposeArchive), Purpose: PurposeArchive, Store: StoreCentral,
-			Grants: []Grant{{Bucket: backup.Bucket, Prefix: ArchiveObjectPrefix, Access: AccessReadWriteKeepVersions}}})
+			Grants: []Grant{{Bucket: pit.Bucket, Prefix: pit.Prefix, Access: AccessReadWriteKeepVersions}}})
 	}
 	if src := backup.RestoreFrom; src != nil {
 		ids = append(ids, Identity{Name: name(PurposeRestore), Purpose: PurposeRestore, Store: StoreCentral,

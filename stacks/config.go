@@ -38,6 +38,7 @@ var (
 	workloadKinds = []Kind{KindProduction, KindStaging, KindPublic, KindPreview}
 	storedKinds   = []Kind{KindProduction, KindStaging, KindPublic}
 	previewKinds  = []Kind{KindPreview}
+	archivedKinds = kindsWhere(Kind.ArchivesWAL)
 )
 
 // ConfigKeys is every key a stack may set. The README's config reference follows it.
@@ -46,13 +47,14 @@ var ConfigKeys = []ConfigKey{
 	{Name: "frontendTag", Type: ConfigString, Kinds: workloadKinds, Required: true, Doc: "tag of ghcr.io/virdx/vxplatform-frontend"},
 	{Name: "apiTag", Type: ConfigString, Kinds: workloadKinds, Required: true, Doc: "tag of ghcr.io/virdx/vxplatform-api"},
 	{Name: "backupTag", Type: ConfigString, Kinds: workloadKinds, Required: true, Doc: "tag of ghcr.io/virdx/vxplatform-backup (backup and restore jobs)"},
+	{Name: "databaseTag", Type: ConfigString, Kinds: archivedKinds, Required: true, Doc: "tag of ghcr.io/virdx/vxplatform-postgres, the database image with pgBackRest (images/postgres)"},
 	{Name: "frontendReplicas", Type: ConfigInteger, Kinds: workloadKinds, Doc: "frontend replicas: 2-10 (default 2), previews 1-2 (default 1)"},
 	{Name: "apiReplicas", Type: ConfigInteger, Kinds: workloadKinds, Doc: "API replicas: 2-10 (default 2), previews 1-2 (default 1)"},
 	{Name: "storageClass", Type: ConfigString, Kinds: workloadKinds, Doc: "storage class of the Postgres volume (default: the cluster's default)"},
 	{Name: "postgresStorage", Type: ConfigString, Kinds: workloadKinds, Doc: "Postgres volume size: 10Gi-2Ti (default 50Gi), previews 1Gi-10Gi (default 2Gi)"},
 	{Name: "pinImages", Type: ConfigBoolean, Kinds: workloadKinds, Doc: "deploy images by registry digest; always true on production and staging, default false elsewhere"},
 	{Name: "s3Endpoint", Type: ConfigString, Kinds: workloadKinds, Required: true, Doc: "host:port of the central MinIO"},
-	{Name: "s3UseTLS", Type: ConfigBoolean, Kinds: workloadKinds, Doc: "talk to the central MinIO over TLS (default true)"},
+	{Name: "s3UseTLS", Type: ConfigBoolean, Kinds: workloadKinds, Doc: "talk to the central MinIO over TLS (default true; always true on production and staging, whose pgBackRest speaks HTTPS only); its certificate must chain to the system roots of the runner and the images"},
 	{Name: "s3EgressCidr", Type: ConfigString, Kinds: workloadKinds, Doc: "address range the egress policy opens for the central MinIO (default: its IP/32; required when s3Endpoint is a hostname)"},
 	{Name: "minioUser", Type: ConfigString, Kinds: workloadKinds, Secret: true, Required: true, Doc: "admin user the MinIO provider manages buckets and identities with (secret)"},
 	{Name: "minioPassword", Type: ConfigString, Kinds: workloadKinds, Secret: true, Required: true, Doc: "password of minioUser (secret)"},
@@ -67,6 +69,16 @@ var ConfigKeys = []ConfigKey{
 	{Name: "ingressClass", Type: ConfigString, Kinds: workloadKinds, Doc: "ingress class; production and staging may use only 'internal' (default), others default 'nginx'"},
 	{Name: "ingressAllowedSources", Type: ConfigString, Kinds: workloadKinds, Doc: "comma-separated CIDRs allowed to reach the Ingress; required on production and staging when ingress is on"},
 	{Name: "ingressTlsSecret", Type: ConfigString, Kinds: workloadKinds, Doc: "TLS Secret of the Ingress (default <prefix>web-tls)"},
+}
+
+func kindsWhere(holds func(Kind) bool) []Kind {
+	var kinds []Kind
+	for _, k := range allKinds {
+		if holds(k) {
+			kinds = append(kinds, k)
+		}
+	}
+	return kinds
 }
 
 func (k ConfigKey) appliesTo(kind Kind) bool {

@@ -109,6 +109,9 @@ type Sizing struct {
 	PostgresVolume Volume
 	// Job sizes the backup and restore jobs.
 	Job Resources
+	// Archiver sizes the pgBackRest sidecar of a database with point-in-time
+	// recovery (archive-push runs in the database container and uses its share).
+	Archiver Resources
 	// ObjectStore and ObjectStoreVolume size a preview's in-cluster MinIO.
 	ObjectStore       Workload
 	ObjectStoreVolume Volume
@@ -192,6 +195,36 @@ type Backup struct {
 	// RestoreFrom, when set, is the backup location this environment is restored from:
 	// staging from production (on demand), a preview from public (on create).
 	RestoreFrom *BackupSource
+	// PointInTime, when set, archives every WAL segment with pgBackRest and takes
+	// scheduled physical backups, so that any instant can be restored: the
+	// patient-data databases.
+	PointInTime *PointInTime
+}
+
+// PointInTime is continuous WAL archiving and physical backups with pgBackRest,
+// into its own prefix of the environment's backup bucket (internal/pitr/README.md).
+type PointInTime struct {
+	// Stanza is pgBackRest's name for the database cluster.
+	Stanza string
+	Bucket string
+	Prefix string
+	// ArchiveTimeoutSeconds bounds the committed writes lost with the volume.
+	ArchiveTimeoutSeconds int
+	// RetentionFullDays keeps every full backup needed to restore any instant of
+	// that many days; RetentionDiff keeps that many differential backups.
+	RetentionFullDays int
+	RetentionDiff     int
+	Schedules         PointInTimeSchedules
+}
+
+// PointInTimeSchedules are the cron schedules (UTC) of the pgBackRest CronJobs.
+type PointInTimeSchedules struct {
+	Full   string // full backup (expire runs at its end)
+	Diff   string // differential backup
+	Verify string // checksums of every backup and WAL file in the repository
+	// Check proves archiving works now and fails when the newest backup or
+	// archived WAL segment is older than its bound: the alert.
+	Check string
 }
 
 // BackupSource is where a restore reads from.

@@ -43,6 +43,13 @@ func (k Kind) Sensitive() bool {
 	return k == KindProduction || k == KindStaging
 }
 
+// ArchivesWAL reports whether the environment's database has point-in-time
+// recovery (Backup.PointInTime): a day of lost patient data is not acceptable,
+// so every patient-data database archives its WAL.
+func (k Kind) ArchivesWAL() bool {
+	return k.Sensitive()
+}
+
 // Persistent reports whether the environment keeps its own data and is backed up.
 func (k Kind) Persistent() bool {
 	return k == KindProduction || k == KindStaging || k == KindPublic

@@ -115,11 +115,15 @@ func (r *reader) images() Images {
 		r.problems.add("pinImages", "false", "true: production and staging always deploy images by digest")
 		pin = true
 	}
+	database := postgresImage
+	if r.kind.ArchivesWAL() {
+		database = archivingPostgresRepo + ":" + tag("databaseTag")
+	}
 	return Images{
 		Frontend:    imageRegistry + "vxplatform-frontend:" + tag("frontendTag"),
 		API:         imageRegistry + "vxplatform-api:" + tag("apiTag"),
 		Backup:      imageRegistry + "vxplatform-backup:" + tag("backupTag"),
-		Postgres:    postgresImage,
+		Postgres:    database,
 		ObjectStore: previewOnly(r.kind, objectStoreImage),
 		ObjectTool:  previewOnly(r.kind, objectToolImage),
 		PinDigests:  pin,
@@ -146,6 +150,19 @@ func (r *reader) backup(id StackIdentity) Backup {
 		}
 		if !validCron(b.Schedule) {
 			r.problems.add("backupSchedule", b.Schedule, allowedCron)
+		}
+	}
+	if id.Kind.ArchivesWAL() {
+		b.PointInTime = &PointInTime{
+			Stanza:                string(id.Kind),
+			Bucket:                b.Bucket,
+			Prefix:                ArchiveObjectPrefix,
+			ArchiveTimeoutSeconds: archiveTimeoutSeconds,
+			// Any instant of the dumps' retention window can be restored, and the
+			// bucket's lifecycle keeps expired files for as long again.
+			RetentionFullDays: b.RetentionDays,
+			RetentionDiff:     diffBackupsKept,
+			Schedules:         pointInTimeSchedules,
 		}
 	}
 	switch id.Kind {
@@ -213,6 +230,9 @@ func (r *reader) targetBucket(kind Kind) string {
 
 func (r *reader) centralEndpoint() Endpoint {
 	e := Endpoint{HostPort: r.string("s3Endpoint", ""), UseTLS: r.bool("s3UseTLS", true)}
+	if r.kind.ArchivesWAL() && !e.UseTLS {
+		r.problems.add("s3UseTLS", "false", "true: production and staging archive WAL with pgBackRest, which reaches MinIO over HTTPS only")
+	}
 	if _, set := r.raw("s3Endpoint"); set && !validHostPort(e.HostPort) {
 		r.problems.add("s3Endpoint", e.HostPort, allowedHostPort)
 		return e

@@ -16,6 +16,9 @@ func validConfig(stack string) Config {
 	} {
 		cfg[k] = v
 	}
+	if id.Kind.ArchivesWAL() {
+		cfg["databaseTag"] = "v0.2.0"
+	}
 	return cfg
 }
 

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/virdx/vxplatform-infra/internal/programtest"
 	"io"
 	"sort"
 	"strings"
@@ -29,15 +30,6 @@ import (
 
 // accessStacks are the environments whose identities are checked.
 var accessStacks = []string{"production", "staging", "public", "pr-123"}
-
-// accessConfig is a complete, valid config for a stack (what a Pulumi.<stack>.yaml
-// holds; stacks/testdata_test.go has the same for the stacks package's tests).
-func accessConfig() stacks.Config {
-	return stacks.Config{
-		"kubeContext": "vx-cluster", "frontendTag": "v1.4.2", "apiTag": "v1.4.2", "backupTag": "v0.3.0",
-		"s3Endpoint": "192.168.10.101:10000", "minioUser": "admin", "minioPassword": "s3cr3t",
-	}
-}
 
 type operation string
 
@@ -92,7 +84,7 @@ type storeUnderTest struct {
 func TestAccessMatrixOnRealMinIO(t *testing.T) {
 	var identities []stacks.Identity
 	for _, stack := range accessStacks {
-		env, err := stacks.Load(stack, accessConfig())
+		env, err := stacks.Load(stack, programtest.ValidConfig(stack))
 		if err != nil {
 			t.Fatalf("stacks.Load(%s): %v", stack, err)
 		}

@@ -16,6 +16,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"github.com/virdx/vxplatform-infra/internal/programtest"
 	"net"
 	"net/http"
 	"os"
@@ -293,16 +294,9 @@ func (s *minioServer) identity(t testing.TB, id stacks.Identity) (key, secret st
 
 // ---------------------------------------------------------------- the model
 
-func stackConfig() stacks.Config {
-	return stacks.Config{
-		"kubeContext": "vx-cluster", "frontendTag": "v1.4.2", "apiTag": "v1.4.2", "backupTag": "v0.3.0",
-		"s3Endpoint": "192.168.10.101:10000", "minioUser": "admin", "minioPassword": "s3cr3t",
-	}
-}
-
 func environment(t testing.TB, stack string) stacks.Environment {
 	t.Helper()
-	env, err := stacks.Load(stack, stackConfig())
+	env, err := stacks.Load(stack, programtest.ValidConfig(stack))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -181,6 +181,9 @@ func ValidConfig(stack string) stacks.Config {
 	} {
 		cfg[k] = v
 	}
+	if id.Kind.ArchivesWAL() {
+		cfg["databaseTag"] = "v0.2.0"
+	}
 	return cfg
 }
 
