@@ -153,16 +153,22 @@ func jobTemplate(env stacks.Environment, args *BackupJobArgs, run jobRun) *batch
 		Resources:     env.Sizing.Job,
 		WritablePaths: []string{"/tmp"},
 	}
+	return jobTemplateOf(env, run.Part, podArgs{RunAsUser: backupUID, Restart: restartNever, Containers: []containerSpec{container}})
+}
+
+// jobTemplateOf is the one shape of every job of the platform: one try more,
+// six hours at most.
+func jobTemplateOf(env stacks.Environment, part string, pod podArgs) *batchv1.JobTemplateSpecArgs {
 	return &batchv1.JobTemplateSpecArgs{
-		Metadata: &metav1.ObjectMetaArgs{Labels: objectLabels(env, run.Part)},
+		Metadata: &metav1.ObjectMetaArgs{Labels: objectLabels(env, part)},
 		Spec: &batchv1.JobSpecArgs{
 			// No TTL: a finished restore Job that vanished would be recreated by the
 			// next refresh and restore over live data. CronJob history limits prune.
 			BackoffLimit:          pulumi.Int(1),
 			ActiveDeadlineSeconds: pulumi.Int(6 * 3600),
 			Template: &corev1.PodTemplateSpecArgs{
-				Metadata: &metav1.ObjectMetaArgs{Labels: objectLabels(env, run.Part)},
-				Spec:     podSpec(podArgs{RunAsUser: backupUID, Restart: restartNever, Containers: []containerSpec{container}}),
+				Metadata: &metav1.ObjectMetaArgs{Labels: objectLabels(env, part)},
+				Spec:     podSpec(pod),
 			},
 		},
 	}

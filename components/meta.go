@@ -59,4 +59,6 @@ const (
 	partRestore     = "restore"
 	partObjectStore = "object-store"
 	partBucketInit  = "object-store-init"
+	// partArchive is every pgBackRest job: backups, verify, check, restore.
+	partArchive = "pitr"
 )

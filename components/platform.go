@@ -179,9 +179,25 @@ func (p *Platform) deployWorkloads(ctx *pulumi.Context, name string, args *Platf
 		stores.preview, stores.previewSecrets = store.Endpoint, store.AccessSecrets
 		endpoints["preview"] = store.Endpoint
 	}
-	db, err := NewPostgres(ctx, name+"-postgres", &PostgresArgs{Env: env, Image: image("postgres")}, opts...)
+	archiveSecret := bucket.AccessSecrets.MapIndex(pulumi.String(string(stacks.PurposeArchive)))
+	var archive *PostgresArchive
+	var certificates *ArchiveCertificates
+	if env.Backup.PointInTime != nil {
+		if certificates, err = NewArchiveCertificates(ctx, name+"-archive-certificates", &ArchiveCertificatesArgs{Env: env}, opts...); err != nil {
+			return err
+		}
+		archive = &PostgresArchive{AccessSecret: archiveSecret, ServerSecret: certificates.ServerSecret}
+	}
+	db, err := NewPostgres(ctx, name+"-postgres", &PostgresArgs{Env: env, Image: image("postgres"), Archive: archive}, opts...)
 	if err != nil {
 		return err
+	}
+	if certificates != nil {
+		if _, err := NewArchiveJobs(ctx, name+"-archive", &ArchiveJobsArgs{
+			Env: env, Image: image("postgres"), AccessSecret: archiveSecret, ClientSecret: certificates.ClientSecret, Database: db.Ready,
+		}, opts...); err != nil {
+			return err
+		}
 	}
 	api, err := NewWebService(ctx, name+"-api", &WebServiceArgs{
 		Env: env, Part: partAPI, Image: image("api"), Workload: env.Sizing.API, Port: apiPort,

@@ -9,6 +9,7 @@ import (
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/virdx/vxplatform-infra/internal/pitr"
 	"github.com/virdx/vxplatform-infra/stacks"
 )
 
@@ -35,6 +36,16 @@ const (
 type PostgresArgs struct {
 	Env   stacks.Environment
 	Image pulumi.StringInput
+	// Archive is set when the environment has point-in-time recovery
+	// (Env.Backup.PointInTime).
+	Archive *PostgresArchive
+}
+
+// PostgresArchive is what a database that archives its WAL needs: the archive
+// identity's storage access Secret and the sidecar's server certificate Secret.
+type PostgresArchive struct {
+	AccessSecret pulumi.StringInput
+	ServerSecret pulumi.StringInput
 }
 
 // Postgres is the environment's database: a StatefulSet with its volume, a Service
@@ -88,7 +99,7 @@ func NewPostgres(ctx *pulumi.Context, name string, args *PostgresArgs, opts ...p
 		Spec: &corev1.ServiceSpecArgs{
 			Type:     pulumi.String("ClusterIP"),
 			Selector: selectorLabels(env, partPostgres),
-			Ports:    corev1.ServicePortArray{corev1.ServicePortArgs{Name: pulumi.String("postgres"), Port: pulumi.Int(postgresPort), TargetPort: pulumi.String("postgres")}},
+			Ports:    postgresServicePorts(args.Archive != nil),
 		},
 	}, parent)
 	if err != nil {
@@ -96,7 +107,7 @@ func NewPostgres(ctx *pulumi.Context, name string, args *PostgresArgs, opts ...p
 	}
 	set, err := appsv1.NewStatefulSet(ctx, name, &appsv1.StatefulSetArgs{
 		Metadata: objectMeta(env, partPostgres, partPostgres),
-		Spec:     postgresSpec(env, args.Image, serviceName, secretName),
+		Spec:     postgresSpec(env, args, serviceName, secretName),
 	}, parent, pulumi.DependsOn([]pulumi.Resource{service}))
 	if err != nil {
 		return nil, err
@@ -113,11 +124,19 @@ func NewPostgres(ctx *pulumi.Context, name string, args *PostgresArgs, opts ...p
 	return component, nil
 }
 
-func postgresSpec(env stacks.Environment, image pulumi.StringInput, serviceName string, secret pulumi.StringOutput) *appsv1.StatefulSetSpecArgs {
+func postgresServicePorts(archives bool) corev1.ServicePortArray {
+	ports := corev1.ServicePortArray{corev1.ServicePortArgs{Name: pulumi.String("postgres"), Port: pulumi.Int(postgresPort), TargetPort: pulumi.String("postgres")}}
+	if archives {
+		ports = append(ports, corev1.ServicePortArgs{Name: pulumi.String(sidecarName), Port: pulumi.Int(archiveServerPort), TargetPort: pulumi.String(sidecarName)})
+	}
+	return ports
+}
+
+func postgresSpec(env stacks.Environment, args *PostgresArgs, serviceName string, secret pulumi.StringOutput) *appsv1.StatefulSetSpecArgs {
 	isReady := execProbe(10, "pg_isready", "-h", "127.0.0.1", "-U", postgresUser, "-d", postgresDatabase)
 	container := containerSpec{
 		Name:     partPostgres,
-		Image:    image,
+		Image:    args.Image,
 		Port:     postgresPort,
 		PortName: "postgres",
 		Env: corev1.EnvVarArray{
@@ -133,6 +152,9 @@ func postgresSpec(env stacks.Environment, image pulumi.StringInput, serviceName 
 		Mounts:        corev1.VolumeMountArray{corev1.VolumeMountArgs{Name: pulumi.String("data"), MountPath: pulumi.String(postgresData)}},
 	}
 	pod := podSpec(podArgs{RunAsUser: postgresUID, Containers: []containerSpec{container}})
+	if args.Archive != nil {
+		pod = archivingPodSpec(env, args, container)
+	}
 	return &appsv1.StatefulSetSpecArgs{
 		ServiceName: pulumi.String(serviceName),
 		Replicas:    pulumi.Int(env.Sizing.Postgres.Replicas),
@@ -157,4 +179,49 @@ func claimRetention(vol stacks.Volume) string {
 		return "Retain"
 	}
 	return "Delete"
+}
+
+// archivingPodSpec is the database pod with point-in-time recovery: the server
+// archives every WAL segment with pgBackRest, and a pgBackRest sidecar creates
+// the stanza and serves the data directory to the backup jobs over TLS. The two
+// share the data volume and the socket directory.
+func archivingPodSpec(env stacks.Environment, args *PostgresArgs, database containerSpec) *corev1.PodSpecArgs {
+	settings := pointInTimeSettings(env)
+	database.Args = append([]string{"postgres"}, settings.PostgresArgs()...)
+	database.Env = append(database.Env, archiveEnv(settings.DatabaseEnv(), args.Archive.AccessSecret)...)
+	database.WritablePaths = []string{"/tmp"}
+	socket := corev1.VolumeMountArgs{Name: pulumi.String(socketVolume), MountPath: pulumi.String(socketDir)}
+	database.Mounts = append(database.Mounts, socket)
+
+	ca, cert, key := tlsFiles()
+	server := pitr.TLSServer{Address: "0.0.0.0", Port: archiveServerPort, CertFile: cert, KeyFile: key, CAFile: ca, ClientCN: archiveClientCN}
+	listening := &corev1.ProbeArgs{
+		TcpSocket:        &corev1.TCPSocketActionArgs{Port: pulumi.String(sidecarName)},
+		PeriodSeconds:    pulumi.Int(10),
+		FailureThreshold: pulumi.Int(6),
+	}
+	sidecar := containerSpec{
+		Name:          sidecarName,
+		Image:         args.Image,
+		Command:       []string{sidecarCommand},
+		Env:           archiveEnv(settings.SidecarEnv(server), args.Archive.AccessSecret),
+		Port:          archiveServerPort,
+		PortName:      sidecarName,
+		Resources:     env.Sizing.Archiver,
+		Readiness:     listening,
+		Liveness:      listening,
+		WritablePaths: []string{"/tmp"},
+		Mounts: corev1.VolumeMountArray{
+			corev1.VolumeMountArgs{Name: pulumi.String("data"), MountPath: pulumi.String(postgresData)},
+			socket, tlsMount(),
+		},
+	}
+	return podSpec(podArgs{
+		RunAsUser:  postgresUID,
+		Containers: []containerSpec{database, sidecar},
+		Volumes: corev1.VolumeArray{
+			corev1.VolumeArgs{Name: pulumi.String(socketVolume), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{SizeLimit: pulumi.String("16Mi")}},
+			tlsVolume(args.Archive.ServerSecret),
+		},
+	})
 }

@@ -103,6 +103,9 @@ func allowRules(env stacks.Environment) []allowRule {
 		{name: "jobs", target: jobs,
 			egress: []flow{{peer: peer{parts: []string{partPostgres}}, port: postgresPort}, central}},
 	}
+	if env.Backup.PointInTime != nil {
+		rules = append(rules, archiveRules(central)...)
+	}
 	if env.Storage.TargetIsPreviewStore {
 		rules = append(rules,
 			allowRule{name: partObjectStore, target: []string{partObjectStore},
@@ -111,6 +114,19 @@ func allowRules(env stacks.Environment) []allowRule {
 				egress: []flow{{peer: peer{parts: []string{partObjectStore}}, port: objectStorePort}}})
 	}
 	return rules
+}
+
+// archiveRules let the database's pgBackRest (archive-push in the server, the
+// sidecar) reach the repository, and the pgBackRest jobs reach the repository
+// and the sidecar's TLS server.
+func archiveRules(central flow) []allowRule {
+	return []allowRule{
+		{name: "postgres-archive", target: []string{partPostgres},
+			ingress: []flow{{peer: peer{parts: []string{partArchive}}, port: archiveServerPort}},
+			egress:  []flow{central}},
+		{name: partArchive, target: []string{partArchive},
+			egress: []flow{{peer: peer{parts: []string{partPostgres}}, port: archiveServerPort}, central}},
+	}
 }
 
 func (r allowRule) spec(env stacks.Environment) *networkingv1.NetworkPolicySpecArgs {
