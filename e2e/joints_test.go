@@ -28,6 +28,7 @@ import (
 
 	"github.com/virdx/vxplatform-infra/e2e/internal/policyjson"
 	"github.com/virdx/vxplatform-infra/e2e/jobrunner"
+	"github.com/virdx/vxplatform-infra/internal/backupenv"
 	"github.com/virdx/vxplatform-infra/internal/localenv"
 	"github.com/virdx/vxplatform-infra/stacks"
 )
@@ -415,6 +416,12 @@ func (h *harness) runJob(ctx context.Context, t *testing.T, what, namespace, pod
 	}
 	if res.ExitCode != 0 {
 		t.Fatalf("%s exited %d:\n%s", what, res.ExitCode, res.Stderr)
+	}
+	// It reached the central MinIO over HTTPS, trusting its CA through the
+	// image's trust store (the runner's stand-in), as the program declares.
+	requireVar(t, res, "SSL_CERT_FILE", h.minio.CAFile)
+	if _, ok := res.Process.Lookup(backupenv.S3UseTLS); ok {
+		requireVar(t, res, backupenv.S3UseTLS, "true")
 	}
 	t.Logf("%s: exit 0 in %s, backup %s", what, time.Since(start).Round(10*time.Millisecond), strings.TrimSpace(res.Stdout))
 	return res
