@@ -10,10 +10,13 @@ import (
 )
 
 // The local config must be one the program accepts, for every kind of stack, and
-// point at the local control plane.
+// point at the local control plane. Without a local MinIO: the test servers'
+// variables in this process's environment (the integration stage's plain-HTTP
+// MinIO) must not change what is tested; TestConfigForPointsAtTheLocalMinIO
+// covers the stores.
 func TestConfigIsValidForEveryStack(t *testing.T) {
 	for _, stack := range []string{"production", "staging", "public", "previews", "pr-1", "pr-123"} {
-		cfg := Config(stack)
+		cfg := ConfigFor(stack, MinIO{})
 		env, err := stacks.Load(stack, cfg)
 		if err != nil {
 			t.Errorf("%s: %v", stack, err)
