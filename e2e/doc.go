@@ -10,9 +10,10 @@
 //
 // Run it (after scripts/tools.sh pulumi kubernetes-provider control-plane minio mc,
 // go build -o bin/vx-standin ./e2e/standin, go build -o bin/vx-miniotest
-// ./e2e/miniotest and scripts/build-policy-pack.sh), with fresh test servers:
+// ./e2e/miniotest and scripts/build-policy-pack.sh), with fresh test servers
+// whose MinIO speaks HTTPS (the test fails, naming this command, without it):
 //
-//	eval "$(scripts/test-servers.sh start)"
+//	eval "$(VX_MINIO_TLS=1 scripts/test-servers.sh start)"
 //	export KUBECONFIG=$(VX_PV_SIZE=64Gi scripts/control-plane.sh start)
 //	go test -tags e2e -count=1 -timeout 60m -v ./e2e/
 //
@@ -41,6 +42,17 @@
 //   - Local servers (PostgreSQL, MinIO) are started by scripts/test-servers.sh (shell
 //     owns process start and stop) before this stage, as for the integration tests;
 //     Go reads what it printed through localenv and fails, never skips, without it.
+//   - The central MinIO is HTTPS-only, as production and staging require
+//     (s3UseTLS; pgBackRest speaks nothing else): the servers' instance has a CA
+//     of its own (MINIO_CA_FILE), and localenv.Config sets s3UseTLS from it. The
+//     program names no CA (a real cluster's central MinIO chains to the system
+//     roots of the runner and the images), so trust comes from the environment,
+//     by the same route: SSL_CERT_FILE in the engine's environment
+//     (localenv.Env.TrustedCAFile) for the minio test double's minio-go and mc,
+//     in the job runner's processes (jobrunner.Runner.TrustedCAFile, the stand-in
+//     for the image's trust store) and in the harness's own mc; the harness's
+//     S3 clients trust exactly that CA. Nothing skips verification: the setup
+//     checks that clients without the CA are refused (tls_test.go).
 //   - Test-only provider plugins and the job runner are packages under e2e/ (built
 //     into bin/ like e2e/standin); nothing under program/, components/ or stacks/
 //     may import them.

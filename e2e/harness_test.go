@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"net/url"
 	"os"
@@ -47,7 +48,9 @@ type harness struct {
 	// The local test servers (scripts/test-servers.sh): the MinIO the engine
 	// configures through the minio test double, and PostgreSQL's programs.
 	minio localenv.MinIO
-	pgBin string
+	// minioRoots are exactly minio's CA: the roots of the harness's S3 clients.
+	minioRoots *x509.CertPool
+	pgBin      string
 	// joints is the state of the joints steps (joints_test.go).
 	joints *joints
 }
@@ -94,6 +97,7 @@ func newHarness(tb testing.TB) *harness {
 	}
 	h.mapper = restmapper.NewDiscoveryRESTMapper(groups)
 	h.requireEmptyCluster()
+	h.requireVerifiedTLS()
 	h.requireEmptyMinIO()
 	claims, err := localenv.Claims(append(deployOrder, "pr-124", "pr-200")...)
 	if err != nil {
@@ -121,6 +125,9 @@ func newHarness(tb testing.TB) *harness {
 		tb.Fatal(err)
 	}
 	h.env.Log = h.log
+	// The engine and the minio test double trust the central MinIO's CA as
+	// their system roots: the program names none.
+	h.env.TrustedCAFile = h.minio.CAFile
 	tb.Logf("engine output: %s", h.log.Name())
 	tb.Cleanup(h.cleanup)
 	return h

@@ -22,13 +22,13 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
 	"github.com/minio/minio-go/v7/pkg/lifecycle"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/virdx/vxplatform-infra/e2e/internal/policyjson"
 	"github.com/virdx/vxplatform-infra/e2e/jobrunner"
+	"github.com/virdx/vxplatform-infra/internal/backupenv"
 	"github.com/virdx/vxplatform-infra/internal/localenv"
 	"github.com/virdx/vxplatform-infra/stacks"
 )
@@ -52,10 +52,11 @@ var databaseStacks = []string{"production", "staging", "public", "pr-123"}
 const backupImage = "ghcr.io/virdx/vxplatform-backup"
 
 // mcEnv is the environment of the harness's own mc runs: the credentials in
-// MC_HOST_local, mc's config in the test's directory.
+// MC_HOST_local, mc's config in the test's directory, and the instance's CA as
+// mc's system roots (SSL_CERT_FILE), as the double's mc gets it from the engine.
 func (h *harness) mcEnv() []string {
-	u := url.URL{Scheme: "http", Host: h.minio.Endpoint, User: url.UserPassword(h.minio.RootUser, h.minio.RootPassword)}
-	return append(os.Environ(), "MC_HOST_local="+u.String(), "MC_CONFIG_DIR="+filepath.Join(h.dirOrTemp(), "mc"))
+	u := url.URL{Scheme: "https", Host: h.minio.Endpoint, User: url.UserPassword(h.minio.RootUser, h.minio.RootPassword)}
+	return append(withTrust(os.Environ(), h.minio.CAFile), "MC_HOST_local="+u.String(), "MC_CONFIG_DIR="+filepath.Join(h.dirOrTemp(), "mc"))
 }
 
 // dirOrTemp is the harness directory; before it exists (the empty-MinIO check),
@@ -94,15 +95,7 @@ func (h *harness) mcJSON(ctx context.Context, args ...string) ([]map[string]any,
 }
 
 func (h *harness) rootS3() *minio.Client {
-	return s3Client(h.tb, h.minio.Endpoint, h.minio.RootUser, h.minio.RootPassword)
-}
-
-func s3Client(tb testing.TB, endpoint, key, secret string) *minio.Client {
-	c, err := minio.New(endpoint, &minio.Options{Creds: credentials.NewStaticV4(key, secret, "")})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return c
+	return h.s3Client(h.minio.RootUser, h.minio.RootPassword)
 }
 
 // platformNames are the buckets, users and policies the stacks make on MinIO.
@@ -172,10 +165,10 @@ func (h *harness) requireEmptyMinIO() {
 	defer cancel()
 	state, err := h.minioState(ctx)
 	if err != nil {
-		h.tb.Fatalf("the local test MinIO at %s does not answer (%v): eval \"$(scripts/test-servers.sh start)\"", h.minio.Endpoint, err)
+		h.tb.Fatalf("the local test MinIO at %s does not answer (%v): eval \"$(VX_MINIO_TLS=1 scripts/test-servers.sh start)\"", h.minio.URL(), err)
 	}
 	if len(state) > 0 {
-		h.tb.Fatalf("the test MinIO at %s already holds %s: restart the test servers (scripts/test-servers.sh stop && scripts/test-servers.sh start, data starts empty)",
+		h.tb.Fatalf("the test MinIO at %s already holds %s: restart the test servers (scripts/test-servers.sh stop && VX_MINIO_TLS=1 scripts/test-servers.sh start, data starts empty)",
 			h.minio.Endpoint, strings.Join(slices.Sorted(maps.Keys(state)), ", "))
 	}
 }
@@ -321,7 +314,9 @@ func (h *harness) startDatabases(ctx context.Context, t *testing.T, cfgs map[str
 	}
 	h.joints = &joints{
 		runner: &jobrunner.Runner{Client: h.cs, Dir: runs, Services: map[jobrunner.Service]string{},
-			Images: map[string]jobrunner.Image{backupImage: {Command: "vxbackup", Path: vxbackup, Env: imageEnv}}},
+			Images: map[string]jobrunner.Image{backupImage: {Command: "vxbackup", Path: vxbackup, Env: imageEnv}},
+			// The image's trust store holds the central MinIO's CA.
+			TrustedCAFile: h.minio.CAFile},
 		dbs:  map[string]*jobrunner.Database{},
 		rows: map[string]string{},
 	}
@@ -422,6 +417,12 @@ func (h *harness) runJob(ctx context.Context, t *testing.T, what, namespace, pod
 	if res.ExitCode != 0 {
 		t.Fatalf("%s exited %d:\n%s", what, res.ExitCode, res.Stderr)
 	}
+	// It reached the central MinIO over HTTPS, trusting its CA through the
+	// image's trust store (the runner's stand-in), as the program declares.
+	requireVar(t, res, "SSL_CERT_FILE", h.minio.CAFile)
+	if _, ok := res.Process.Lookup(backupenv.S3UseTLS); ok {
+		requireVar(t, res, backupenv.S3UseTLS, "true")
+	}
 	t.Logf("%s: exit 0 in %s, backup %s", what, time.Since(start).Round(10*time.Millisecond), strings.TrimSpace(res.Stdout))
 	return res
 }
@@ -469,7 +470,7 @@ func (h *harness) checkProductionBackup(ctx context.Context, t *testing.T, cfgs 
 			t.Errorf("backup object %s/%s: %v", bucket, o, err)
 		}
 	}
-	backup := s3Client(t, h.minio.Endpoint, key, secret)
+	backup := h.s3Client(key, secret)
 	for _, o := range objects {
 		if err := readObject(ctx, backup, bucket, o); minio.ToErrorResponse(err).Code != "AccessDenied" {
 			t.Errorf("the backup identity reading %s/%s: %v, want AccessDenied", bucket, o, err)
@@ -623,7 +624,7 @@ func (h *harness) checkAccessMatrix(ctx context.Context, t *testing.T, cfgs map[
 			if key != id.Name {
 				t.Errorf("Secret %s holds access key %s, want %s", env.ResourceName("s3-"+string(id.Purpose)), key, id.Name)
 			}
-			c := s3Client(t, h.minio.Endpoint, key, secret)
+			c := h.s3Client(key, secret)
 			for _, b := range centralBuckets {
 				for _, p := range prefixes {
 					for _, op := range []string{"list", "read", "write", "delete"} {

@@ -9,7 +9,7 @@
 #      started on 127.0.0.1 by scripts/test-servers.sh, stopped again by pid
 #   5. end-to-end (//go:build e2e): every stack deployed with the real engine and
 #      Kubernetes provider on a local control plane, through the policy pack; the
-#      minio resources applied to a fresh test MinIO, the backup jobs run
+#      minio resources applied to a fresh test MinIO (HTTPS only), the backup jobs run
 #
 # Environment: VX_CACHE (tool cache outside the clone, default ~/.cache/vxplatform).
 set -euo pipefail
@@ -79,6 +79,9 @@ go vet -tags e2e ./e2e/...
   export KUBECONFIG
   # Fresh test servers: the minio test double applies every stack's buckets and
   # identities to this MinIO, and the job runner uses its PostgreSQL programs.
+  # MinIO speaks HTTPS only (production and staging require s3UseTLS), with a CA
+  # of the instance (MINIO_CA_FILE) that every client of the test trusts.
+  export VX_MINIO_TLS=1
   scripts/test-servers.sh stop
   servers=$(scripts/test-servers.sh start)
   eval "$servers"

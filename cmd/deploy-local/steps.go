@@ -110,6 +110,14 @@ func (r *realSteps) apply(ctx context.Context, j job) error {
 	}); err != nil {
 		return err
 	}
+	// The MinIO this job started speaks plain HTTP unless VX_MINIO_TLS=1 is set
+	// (previews and pr-1 do not require TLS); with TLS, the engine and the minio
+	// test double trust its CA as their system roots, as the e2e's do.
+	store, err := localenv.MinIOFromEnv()
+	if err != nil {
+		return err
+	}
+	env.TrustedCAFile = store.CAFile
 	logPath := filepath.Join(j.stateDir, "engine.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {

@@ -10,13 +10,15 @@
 // It refuses what it cannot resolve, naming it: a missing Secret, ConfigMap or
 // key (unless the reference is optional, when the kubelet leaves the variable
 // unset too), an image it has no local build of, an in-cluster address without
-// a local server, and every pod feature it does not implement. Nothing is ever
-// defaulted. Nothing in the program may import it.
+// a local server, a trust store (Runner.TrustedCAFile) it cannot read or that
+// an image names itself, and every pod feature it does not implement. Nothing
+// is ever defaulted. Nothing in the program may import it.
 package jobrunner
 
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"fmt"
 	"maps"
 	"os"
@@ -59,13 +61,27 @@ type Runner struct {
 	Services map[Service]string
 	// Dir is where a run's volume files are written; each run removes its own.
 	Dir string
+	// TrustedCAFile stands in for the images' trust store: the PEM file of the
+	// CAs a real image's system roots would hold (the test MinIO's CA, where a
+	// real cluster's central MinIO chains to the public roots). When set, every
+	// process gets SSL_CERT_FILE naming it, which Go (minio-go) and OpenSSL
+	// (pgBackRest, libpq) read as their roots; a container's own SSL_CERT_FILE
+	// still wins, as it would over the image's store. An image whose ENV sets
+	// SSL_CERT_FILE (a path inside the image) is refused: its store has no local
+	// stand-in. "" leaves the host's system roots.
+	TrustedCAFile string
 }
+
+// trustVariable is how the runner hands a process its trust store.
+const trustVariable = "SSL_CERT_FILE"
 
 // Process is a resolved pod: what would run, and with what.
 type Process struct {
 	Path string
 	Args []string
-	// Env is exactly the process environment, KEY=VALUE, sorted.
+	// Env is exactly the process environment, KEY=VALUE, sorted: the image's,
+	// SSL_CERT_FILE for the image's trust store (Runner.TrustedCAFile), then
+	// the container's.
 	Env []string
 	// Mounts maps a container mount path to the local directory holding its files.
 	Mounts map[string]string
@@ -181,6 +197,11 @@ func (r *Runner) Resolve(ctx context.Context, namespace, podName string, spec co
 	if err := r.mapAddresses(namespace, full, args, mounts); err != nil {
 		return nil, fmt.Errorf("pod %s/%s container %s: %w", namespace, podName, c.Name, err)
 	}
+	// After the mapping: the trust store is a local file already, never a
+	// path under one of the pod's mounts.
+	if err := r.trust(c.Image, img, full, env); err != nil {
+		return nil, fmt.Errorf("pod %s/%s container %s: %w", namespace, podName, c.Name, err)
+	}
 	proc := &Process{Path: img.Path, Args: args, Mounts: mounts}
 	for _, k := range slices.Sorted(maps.Keys(full)) {
 		proc.Env = append(proc.Env, k+"="+full[k])
@@ -191,12 +212,7 @@ func (r *Runner) Resolve(ctx context.Context, namespace, podName string, spec co
 // image finds the local build of the container's image and checks that the
 // container runs that image's program.
 func (r *Runner) image(c corev1.Container) (Image, error) {
-	repo := c.Image
-	if i := strings.Index(repo, "@"); i >= 0 {
-		repo = repo[:i]
-	} else if i := strings.LastIndex(repo, ":"); i > strings.LastIndex(repo, "/") {
-		repo = repo[:i]
-	}
+	repo := imageRepository(c.Image)
 	img, ok := r.Images[repo]
 	if !ok {
 		return Image{}, fmt.Errorf("image %s: the job runner has no local build of %s (it has %s)", c.Image, repo, strings.Join(slices.Sorted(maps.Keys(r.Images)), ", "))
@@ -205,6 +221,38 @@ func (r *Runner) image(c corev1.Container) (Image, error) {
 		return Image{}, fmt.Errorf("command %q: the local build of %s runs only [%s]", c.Command, repo, img.Command)
 	}
 	return img, nil
+}
+
+// trust gives the process the runner's stand-in for the image's trust store
+// (TrustedCAFile) unless the container names its own; a store it cannot read
+// as PEM certificates is refused.
+func (r *Runner) trust(image string, img Image, full, containerEnv map[string]string) error {
+	if v, ok := img.Env[trustVariable]; ok {
+		return fmt.Errorf("image %s sets %s=%s: the job runner stands in for an image's trust store with its TrustedCAFile and has no local copy of that one", image, trustVariable, v)
+	}
+	if _, own := containerEnv[trustVariable]; own || r.TrustedCAFile == "" {
+		return nil
+	}
+	pem, err := os.ReadFile(r.TrustedCAFile)
+	if err != nil {
+		return fmt.Errorf("the trust store TrustedCAFile: %w", err)
+	}
+	if !x509.NewCertPool().AppendCertsFromPEM(pem) {
+		return fmt.Errorf("the trust store TrustedCAFile=%s holds no PEM certificate", r.TrustedCAFile)
+	}
+	full[trustVariable] = r.TrustedCAFile
+	return nil
+}
+
+// imageRepository is an image reference without its tag or digest.
+func imageRepository(image string) string {
+	if i := strings.Index(image, "@"); i >= 0 {
+		return image[:i]
+	}
+	if i := strings.LastIndex(image, ":"); i > strings.LastIndex(image, "/") {
+		return image[:i]
+	}
+	return image
 }
 
 // svcHost matches an in-cluster Service host name: NAME.NAMESPACE.svc[.cluster.local].

@@ -142,3 +142,36 @@ func TestEveryProgramTokenIsImplemented(t *testing.T) {
 		t.Errorf("found %d tokens in internal/minio, want at least 8", n)
 	}
 }
+
+// Configure refuses what would skip or replace certificate verification: the
+// server is verified against the system roots (SSL_CERT_FILE), as upstream's
+// provider does without minioCacertFile; an HTTPS config with none is fine.
+func TestConfigureRefusesWhatSkipsVerification(t *testing.T) {
+	base := resource.PropertyMap{"minioServer": strProp("localhost:9000"), "minioUser": strProp("u"),
+		"minioPassword": strProp("p-secret-123"), "minioSsl": boolProp(true)}
+	cases := []struct {
+		name  string
+		extra resource.PropertyMap
+		want  string // "": configured
+	}{
+		{"HTTPS verified by the system roots", nil, ""},
+		{"minioInsecure", resource.PropertyMap{"minioInsecure": boolProp(true)}, "minioInsecure=true is not supported: the double verifies every certificate"},
+		{"minioInsecure false", resource.PropertyMap{"minioInsecure": boolProp(false)}, ""},
+		{"a CA file", resource.PropertyMap{"minioCacertFile": strProp("/ca.crt")}, "config minioCacertFile is not supported"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := base.Copy()
+			for k, v := range c.extra {
+				cfg[k] = v
+			}
+			_, err := newServer("mc", t.TempDir()).Configure(context.Background(), &pulumirpc.ConfigureRequest{Args: props(t, cfg)})
+			if c.want == "" && err != nil {
+				t.Errorf("Configure: %v", err)
+			}
+			if c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
+				t.Errorf("Configure: %v, want an error containing %q", err, c.want)
+			}
+		})
+	}
+}

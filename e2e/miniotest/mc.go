@@ -22,16 +22,17 @@ type mcRunner struct {
 	bin       string
 	configDir string
 	hostURL   string // scheme://user:password@host:port
-	insecure  bool
 }
 
-func newMCRunner(bin, configDir string, server string, ssl, insecure bool, user, password string) *mcRunner {
+// newMCRunner runs mc for server; mc inherits this process's environment, so it
+// verifies an HTTPS server against the same roots as minio-go (SSL_CERT_FILE).
+func newMCRunner(bin, configDir string, server string, ssl bool, user, password string) *mcRunner {
 	scheme := "http"
 	if ssl {
 		scheme = "https"
 	}
 	u := url.URL{Scheme: scheme, Host: server, User: url.UserPassword(user, password)}
-	return &mcRunner{bin: bin, configDir: configDir, hostURL: u.String(), insecure: insecure}
+	return &mcRunner{bin: bin, configDir: configDir, hostURL: u.String()}
 }
 
 // mcError is an error mc reported, with MinIO's error code when there is one.
@@ -68,9 +69,6 @@ func notFound(err error) bool {
 // standard input, never as an argument. It returns one JSON object per line.
 func (m *mcRunner) run(ctx context.Context, stdin string, args ...string) ([]map[string]any, error) {
 	full := append([]string{"--json", "--no-color", "--disable-pager"}, args...)
-	if m.insecure {
-		full = append([]string{"--insecure"}, full...)
-	}
 	cmd := exec.CommandContext(ctx, m.bin, full...)
 	cmd.Env = append(os.Environ(), "MC_HOST_"+mcAlias+"="+m.hostURL, "MC_CONFIG_DIR="+m.configDir)
 	cmd.Stdin = strings.NewReader(stdin)
@@ -100,6 +98,10 @@ func (m *mcRunner) run(ctx context.Context, stdin string, args ...string) ([]map
 
 func parseMCError(command string, obj map[string]any) error {
 	e := &mcError{Command: command}
+	if msg, ok := obj["error"].(string); ok { // some admin commands report a bare message
+		e.Message = msg
+		return e
+	}
 	outer, _ := obj["error"].(map[string]any)
 	e.Message, _ = outer["message"].(string)
 	if cause, ok := outer["cause"].(map[string]any); ok {

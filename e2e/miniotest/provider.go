@@ -143,8 +143,15 @@ func (p *server) connect(cfg resource.PropertyMap) (*conn, error) {
 	}
 	for _, unsupported := range []string{"minioCacertFile", "minioCertFile", "minioKeyFile", "minioSessionToken"} {
 		if set(cfg, unsupported) {
-			return nil, fmt.Errorf("minio test double: config %s is not supported (the local test MinIO has no TLS or STS)", unsupported)
+			return nil, fmt.Errorf("minio test double: config %s is not supported (the program names no CA or client certificate: "+
+				"the server's certificate is verified against the system roots, SSL_CERT_FILE here; and there is no STS)", unsupported)
 		}
+	}
+	// Both clients (minio-go here, mc for IAM) verify the server's certificate
+	// against the system roots (SSL_CERT_FILE): nothing skips verification.
+	if boolean(cfg, "minioInsecure") {
+		return nil, fmt.Errorf("minio test double: config minioInsecure=true is not supported: the double verifies every certificate " +
+			"(give the server's CA through SSL_CERT_FILE, as localenv.Env.TrustedCAFile does)")
 	}
 	region := str(cfg, "minioRegion")
 	if region == "" {
@@ -159,7 +166,7 @@ func (p *server) connect(cfg resource.PropertyMap) (*conn, error) {
 		return nil, fmt.Errorf("minio test double: minioServer %q: %w", server, err)
 	}
 	return &conn{server: server, s3: client,
-		mc: newMCRunner(p.mcBin, p.stateDir, server, boolean(cfg, "minioSsl"), boolean(cfg, "minioInsecure"), user, password)}, nil
+		mc: newMCRunner(p.mcBin, p.stateDir, server, boolean(cfg, "minioSsl"), user, password)}, nil
 }
 
 func (p *server) connection() (*conn, error) {

@@ -1,7 +1,9 @@
 package localenv
 
 import (
+	"net"
 	"os"
+	"strconv"
 
 	"github.com/virdx/vxplatform-infra/internal/programtest"
 	"github.com/virdx/vxplatform-infra/stacks"
@@ -50,7 +52,16 @@ func ConfigFor(stack string, store MinIO) stacks.Config {
 	cfg["storageClass"] = StorageClass()
 	if store.Endpoint != "" {
 		cfg["s3Endpoint"] = store.Endpoint
-		cfg["s3UseTLS"] = "false" // the local test MinIO speaks plain HTTP on 127.0.0.1
+		// HTTPS exactly when the server speaks it (started with VX_MINIO_TLS=1:
+		// the e2e's, as production and staging require). The stacks name no CA:
+		// whatever talks to the store trusts the instance's CA through its
+		// environment (Env.TrustedCAFile), as a real cluster's system roots do.
+		cfg["s3UseTLS"] = strconv.FormatBool(store.TLS())
+		if host, _, err := net.SplitHostPort(store.Endpoint); err == nil && net.ParseIP(host) == nil {
+			// A TLS store is reached as localhost (its certificate's name);
+			// the test servers listen on 127.0.0.1 only.
+			cfg["s3EgressCidr"] = "127.0.0.1/32"
+		}
 		cfg["minioUser"] = store.RootUser
 		cfg["minioPassword"] = store.RootPassword
 	}

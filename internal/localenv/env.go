@@ -28,7 +28,15 @@ type Env struct {
 	Tools      Tools
 	// Log receives the engine's progress output of every operation (nil: none).
 	Log io.Writer
-	cmd auto.PulumiCommand
+	// TrustedCAFile is the CA (PEM) that the engine and its plugins trust as
+	// their system roots, as SSL_CERT_FILE: the local test MinIO's (MinIO.CAFile)
+	// when it speaks HTTPS. The program names no CA: in a real deployment the
+	// central MinIO's certificate chains to the runner's system roots, so here
+	// trust comes from the environment too, and the minio test double (minio-go
+	// and the mc it runs) verifies the server against it. "" leaves the host's
+	// system roots.
+	TrustedCAFile string
+	cmd           auto.PulumiCommand
 }
 
 // Passphrase protects the file backend's secrets. The backend only ever holds
@@ -82,7 +90,7 @@ func (e *Env) BackendURL() string { return "file://" + filepath.Join(e.Dir, "bac
 
 // Vars is the environment of every Pulumi command (and of the plugins it starts).
 func (e *Env) Vars() map[string]string {
-	return map[string]string{
+	vars := map[string]string{
 		"PULUMI_HOME":              e.Home(),
 		"PULUMI_BACKEND_URL":       e.BackendURL(),
 		"PULUMI_CONFIG_PASSPHRASE": Passphrase,
@@ -101,6 +109,11 @@ func (e *Env) Vars() map[string]string {
 		"VX_MINIOTEST_MC":  e.Tools.MC,
 		"VX_MINIOTEST_DIR": filepath.Join(e.Dir, "miniotest"),
 	}
+	if e.TrustedCAFile != "" {
+		// Go (the engine, the plugins, minio-go) and mc read their roots from here.
+		vars["SSL_CERT_FILE"] = e.TrustedCAFile
+	}
+	return vars
 }
 
 type plugin struct{ name, version, file string }

@@ -1,6 +1,7 @@
 package localenv
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -9,10 +10,13 @@ import (
 )
 
 // The local config must be one the program accepts, for every kind of stack, and
-// point at the local control plane.
+// point at the local control plane. Without a local MinIO: the test servers'
+// variables in this process's environment (the integration stage's plain-HTTP
+// MinIO) must not change what is tested; TestConfigForPointsAtTheLocalMinIO
+// covers the stores.
 func TestConfigIsValidForEveryStack(t *testing.T) {
 	for _, stack := range []string{"production", "staging", "public", "previews", "pr-1", "pr-123"} {
-		cfg := Config(stack)
+		cfg := ConfigFor(stack, MinIO{})
 		env, err := stacks.Load(stack, cfg)
 		if err != nil {
 			t.Errorf("%s: %v", stack, err)
@@ -69,24 +73,42 @@ func TestBinDirIsRelativeToTheClone(t *testing.T) {
 }
 
 // With the local test MinIO, every workload stack's central store is that MinIO,
-// over plain HTTP, with its root user as the provider's admin.
+// over HTTPS exactly when the server speaks it (it has a CA), with its root user
+// as the provider's admin, and egress to the address it listens on.
 func TestConfigForPointsAtTheLocalMinIO(t *testing.T) {
-	store := MinIO{Endpoint: "127.0.0.1:59000", RootUser: "vxadmin", RootPassword: "vxadmin-secret-123"}
-	for _, stack := range []string{"production", "staging", "public", "pr-7"} {
-		cfg := ConfigFor(stack, store)
-		env, err := stacks.Load(stack, cfg)
-		if err != nil {
-			t.Fatalf("%s: %v", stack, err)
-		}
-		if c := env.Storage.Central; c.HostPort != store.Endpoint || c.UseTLS || c.EgressCIDR != "127.0.0.1/32" {
-			t.Errorf("%s: central store %+v", stack, c)
-		}
-		if cfg["minioUser"] != store.RootUser || cfg["minioPassword"] != store.RootPassword {
-			t.Errorf("%s: minio admin %q/%q", stack, cfg["minioUser"], cfg["minioPassword"])
-		}
+	cases := []struct {
+		name    string
+		store   MinIO
+		wantTLS bool
+		stacks  []string
+	}{
+		// deploy-local's MinIO (previews and pr-1): production and staging
+		// require TLS, so they are the stacks' own tests' business here.
+		{"plain HTTP on the address", MinIO{Endpoint: "127.0.0.1:59000", RootUser: "vxadmin", RootPassword: "vxadmin-secret-123"}, false,
+			[]string{"public", "pr-7"}},
+		// the e2e's MinIO, for every stack
+		{"HTTPS on the certificate's name", MinIO{Endpoint: "localhost:60000", RootUser: "vxadmin", RootPassword: "vxadmin-secret-123",
+			CAFile: "/run/tls/ca.crt"}, true, []string{"production", "staging", "public", "pr-7"}},
 	}
-	if cfg := ConfigFor("previews", store); cfg["s3Endpoint"] != "" {
-		t.Errorf("previews has no workloads, yet s3Endpoint=%q", cfg["s3Endpoint"])
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			for _, stack := range c.stacks {
+				cfg := ConfigFor(stack, c.store)
+				env, err := stacks.Load(stack, cfg)
+				if err != nil {
+					t.Fatalf("%s: %v", stack, err)
+				}
+				if got := env.Storage.Central; got.HostPort != c.store.Endpoint || got.UseTLS != c.wantTLS || got.EgressCIDR != "127.0.0.1/32" {
+					t.Errorf("%s: central store %+v, want %s with TLS %t and egress to 127.0.0.1/32", stack, got, c.store.Endpoint, c.wantTLS)
+				}
+				if cfg["minioUser"] != c.store.RootUser || cfg["minioPassword"] != c.store.RootPassword {
+					t.Errorf("%s: minio admin %q/%q", stack, cfg["minioUser"], cfg["minioPassword"])
+				}
+			}
+			if cfg := ConfigFor("previews", c.store); cfg["s3Endpoint"] != "" {
+				t.Errorf("previews has no workloads, yet s3Endpoint=%q", cfg["s3Endpoint"])
+			}
+		})
 	}
 }
 
@@ -97,5 +119,52 @@ func TestMinIOFromEnvNamesWhatIsMissing(t *testing.T) {
 	_, err := MinIOFromEnv()
 	if err == nil || !strings.Contains(err.Error(), "MINIO_ROOT_PASSWORD") || !strings.Contains(err.Error(), "MINIO_ROOT_USER") || !strings.Contains(err.Error(), "scripts/test-servers.sh start") {
 		t.Errorf("got %v", err)
+	}
+}
+
+// The engine and its plugins trust the CA given as TrustedCAFile through
+// SSL_CERT_FILE, and only then: without one they keep the host's system roots.
+func TestVarsGiveTheTrustedCAAsSSLCertFile(t *testing.T) {
+	cases := []struct {
+		name, ca string
+		want     string
+		set      bool
+	}{
+		{"a CA", "/run/tls/ca.crt", "/run/tls/ca.crt", true},
+		{"none", "", "", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := &Env{Dir: "/state", Kubeconfig: "/kubeconfig", TrustedCAFile: c.ca}
+			got, set := e.Vars()["SSL_CERT_FILE"]
+			if got != c.want || set != c.set {
+				t.Errorf("SSL_CERT_FILE=%q (set %t), want %q (set %t)", got, set, c.want, c.set)
+			}
+		})
+	}
+}
+
+// RootCAs is a pool of the server's CA only; an HTTP server or a file without a
+// certificate is an error that says which.
+func TestRootCAsRefusesWhatIsNoCA(t *testing.T) {
+	notPEM := filepath.Join(t.TempDir(), "ca.crt")
+	if err := os.WriteFile(notPEM, []byte("not a certificate\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name  string
+		store MinIO
+		want  string
+	}{
+		{"plain HTTP", MinIO{Endpoint: "127.0.0.1:59000"}, "speaks plain HTTP"},
+		{"a missing file", MinIO{Endpoint: "localhost:59000", CAFile: filepath.Join(t.TempDir(), "gone.crt")}, "no such file"},
+		{"no certificate in the file", MinIO{Endpoint: "localhost:59000", CAFile: notPEM}, "holds no PEM certificate"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if _, err := c.store.RootCAs(); err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("RootCAs: %v, want an error containing %q", err, c.want)
+			}
+		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -76,6 +77,24 @@ func (m *MinIO) URL() string {
 		return "https://" + m.Endpoint
 	}
 	return "http://" + m.Endpoint
+}
+
+// RootCAs is a pool of exactly the server's CA, for a TLS client that trusts
+// this server and nothing else; an error without one (an HTTP server) or when
+// the file holds no certificate.
+func (m *MinIO) RootCAs() (*x509.CertPool, error) {
+	if !m.TLS() {
+		return nil, fmt.Errorf("MinIO at %s speaks plain HTTP: it has no CA (MINIO_CA_FILE); start it with VX_MINIO_TLS=1", m.Endpoint)
+	}
+	pem, err := os.ReadFile(m.CAFile)
+	if err != nil {
+		return nil, fmt.Errorf("MinIO's CA (MINIO_CA_FILE): %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("MinIO's CA (MINIO_CA_FILE=%s) holds no PEM certificate", m.CAFile)
+	}
+	return pool, nil
 }
 
 // Servers are the servers of one instance of scripts/test-servers.sh.

@@ -98,6 +98,16 @@ func TestPrivateServersWithTLSAndServerSettings(t *testing.T) {
 		t.Fatalf("MinIO with TLS: URL %s, CA file %q", s.MinIO.URL(), s.MinIO.CAFile)
 	}
 	requireMinIOReady(t, s.MinIO, true)
+	// Verification is real: a client that does not hold the instance's CA is
+	// refused the server's certificate.
+	untrusting := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: x509.NewCertPool(), MinVersion: tls.VersionTLS12}}}
+	var unknownCA x509.UnknownAuthorityError
+	if resp, err := untrusting.Get(s.MinIO.URL() + "/minio/health/ready"); !errors.As(err, &unknownCA) {
+		if err == nil {
+			resp.Body.Close()
+		}
+		t.Errorf("a client without the instance's CA: %v, want the certificate refused as signed by an unknown authority", err)
+	}
 	if resp, err := (&http.Client{Timeout: 2 * time.Second}).Get("http://" + s.MinIO.Endpoint + "/minio/health/ready"); err == nil {
 		resp.Body.Close()
 		if resp.StatusCode == http.StatusOK {
@@ -276,10 +286,9 @@ func requireMinIOReady(t *testing.T, m *MinIO, want bool) {
 	t.Helper()
 	client := http.Client{Timeout: 2 * time.Second}
 	if m.TLS() {
-		roots := x509.NewCertPool()
-		pem, err := os.ReadFile(m.CAFile)
-		if err != nil || !roots.AppendCertsFromPEM(pem) {
-			t.Fatalf("MinIO's CA %s: %v", m.CAFile, err)
+		roots, err := m.RootCAs()
+		if err != nil {
+			t.Fatal(err)
 		}
 		client.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}}
 	}
