@@ -287,7 +287,7 @@ kill_sessions() {
     kill -KILL $pids 2>/dev/null || true
     sleep 0.1
   done
-  warn "processes of the server's sessions are still running: $(echo $pids)"
+  warn "processes of the server's sessions are still running: ${pids//$'\n'/ }"
 }
 
 # stop_server NAME [crash]: stop the recorded NAME process (if it still runs) and

@@ -47,7 +47,7 @@ fi
 
 (($# >= 2)) || die "$usage"
 NAME=$1
-IMAGE= DOCKERFILE=
+IMAGE='' DOCKERFILE=''
 for row in "${IMAGES[@]}"; do
   read -r name repo dockerfile <<<"$row"
   if [[ $name == "$NAME" ]]; then IMAGE=$REGISTRY/$repo DOCKERFILE=$dockerfile; fi
@@ -115,7 +115,7 @@ case ${1:-} in
     echo "$digest"
     ;;
   verify)
-    (($# >= 2)) && [[ $2 =~ ^sha256:[0-9a-f]{64}$ ]] || die "verify: DIGEST '${2:-}' is not sha256:<64 hex>; $usage"
+    if ! (($# >= 2)) || ! [[ $2 =~ ^sha256:[0-9a-f]{64}$ ]]; then die "verify: DIGEST '${2:-}' is not sha256:<64 hex>; $usage"; fi
     TAG=${3:-sha-${commit:0:12}}
     digest=$(build "type=image,name=$IMAGE:$TAG,push=false" "$meta" --no-cache)
     [[ $digest == "$2" ]] || die "$IMAGE not reproducible: a clean build gives $digest, the pushed image is $2"
