@@ -230,20 +230,94 @@ VARS
   )
 }
 
-# stop_server NAME [crash]: stop the recorded NAME process (if it still runs) and forget it
+# A server's children outlive it when it is killed: a PostgreSQL whose archiver
+# hangs in `pgbackrest archive-push` (an unreachable repository) does not finish
+# a fast shutdown, is sent SIGKILL, and its archiver and pgBackRest keep running
+# until pgBackRest times out. Every PostgreSQL child is a session (and process
+# group) of its own (setsid), so killing the server's process group is not
+# enough: the sessions of all its descendants are, as recorded while it ran.
+
+# proc_table: "pid ppid session start" of every process (start: clock ticks since
+# boot, which tells a process apart from a later one with the same pid)
+proc_table() {
+  local f stat fields
+  for f in /proc/[0-9]*/stat; do
+    { read -r stat <"$f"; } 2>/dev/null || continue # no fork: this runs every 0.2 s
+    read -r -a fields <<<"${stat##*) }"
+    f=${f#/proc/}
+    echo "${f%/stat} ${fields[1]} ${fields[3]} ${fields[19]}"
+  done
+}
+
+# tree_sessions PID: "session leader-start" of PID's session and of every session
+# led by one of its descendants (a session led from outside the tree is never
+# named); nothing once PID is gone
+tree_sessions() {
+  proc_table | awk -v root="$1" '
+    { ppid[$1] = $2; sid[$1] = $3; start[$1] = $4 }
+    END {
+      if (!(root in ppid)) exit
+      inside[root] = 1
+      do { grown = 0
+        for (p in ppid) if (!(p in inside) && (ppid[p] in inside)) { inside[p] = 1; grown = 1 }
+      } while (grown)
+      for (p in inside) if (sid[p] in inside) print sid[p], start[sid[p]]
+    }'
+}
+
+# kill_sessions FILE: SIGKILL every process still in a session FILE names, until
+# none is left. A session's number is the pid of its leader, which the kernel
+# does not reuse while the session has members: a live process with that pid
+# but another start time means the session ended and the number now belongs to
+# someone else, whose session is left alone.
+kill_sessions() {
+  local file=$1 round pids
+  [[ -s $file ]] || return 0
+  for ((round = 0; round < 50; round++)); do
+    pids=$(proc_table | awk 'NR == FNR { leader[$1] = $2; next }
+      { sid[$1] = $3; start[$1] = $4; n++; pid[n] = $1 }
+      END { for (i = 1; i <= n; i++) { p = pid[i]; s = sid[p]
+        if ((s in leader) && (!(s in start) || start[s] == leader[s])) print p } }' "$file" - |
+      while read -r p; do if alive "$p"; then echo "$p"; fi; done)
+    [[ -n $pids ]] || return 0
+    if ((round == 0)); then
+      log "killing what the server left running: $(ps -o pid=,args= -p "${pids//$'\n'/,}" 2>/dev/null | tr -s ' ' | paste -sd ';')"
+    fi
+    # shellcheck disable=SC2086 # one pid a word
+    kill -KILL $pids 2>/dev/null || true
+    sleep 0.1
+  done
+  warn "processes of the server's sessions are still running: ${pids//$'\n'/ }"
+}
+
+# stop_server NAME [crash]: stop the recorded NAME process (if it still runs) and
+# every process it started, and forget it
 stop_server() {
-  local name=$1 how=${2:-} pid exe
+  local name=$1 how=${2:-} pid exe sessions watcher
   pid=$(recorded "$name")
   if [[ -n $pid && $pid != "$$" ]] && alive "$pid"; then
     exe=$(executable "$name")
     if ! pid_is "$pid" "$exe"; then
       warn "pid $pid is alive but is not our $name ($(readlink "/proc/$pid/exe" 2>/dev/null)): not touching it"
-    elif [[ $how == crash ]]; then
-      # postgres: SIGQUIT is the "immediate" shutdown (what pg_ctl -m immediate sends)
-      if [[ $name == postgres ]]; then stop_pid postgres "$pid" 30 QUIT; else stop_pid "$name" "$pid" 5 KILL; fi
     else
-      # postgres: SIGINT is the "fast" shutdown (what pg_ctl -m fast sends)
-      if [[ $name == postgres ]]; then stop_pid postgres "$pid" 30 INT; else stop_pid "$name" "$pid" 15; fi
+      # The sessions of the server's tree, recorded until it is gone (it may
+      # start children while it shuts down).
+      sessions=$(mktemp "$RUN/.sessions.XXXXXX")
+      tree_sessions "$pid" >"$sessions"
+      (while alive "$pid" && [[ ! -e $sessions.done ]]; do tree_sessions "$pid" >>"$sessions"; sleep 0.2; done) &
+      watcher=$!
+      if [[ $how == crash ]]; then
+        # postgres: SIGQUIT is the "immediate" shutdown (what pg_ctl -m immediate sends)
+        if [[ $name == postgres ]]; then stop_pid postgres "$pid" 30 QUIT; else stop_pid "$name" "$pid" 5 KILL; fi
+      else
+        # postgres: SIGINT is the "fast" shutdown (what pg_ctl -m fast sends)
+        if [[ $name == postgres ]]; then stop_pid postgres "$pid" 30 INT; else stop_pid "$name" "$pid" 15; fi
+      fi
+      touch "$sessions.done" # stop_pid gives up on a process that survives SIGKILL
+      wait "$watcher" || true
+      sort -u -o "$sessions" "$sessions"
+      kill_sessions "$sessions"
+      rm -f "$sessions" "$sessions.done"
     fi
   fi
   forget "$name"

@@ -32,13 +32,16 @@ type stackScript struct {
 	environment func(stack string) string
 	// preview: VX_STACK must be pr-$VX_PR.
 	preview bool
+	// config: the script sets the job's VX_CONFIG_<key> on the stack first
+	// (vxops preview and up, through stackops.ConfigFromEnv).
+	config bool
 }
 
 var stackScripts = map[string]stackScript{
-	"scripts/ci/deploy.sh":              {args: `"$VX_STACK"`, writes: true, environment: func(s string) string { return s }},
-	"scripts/ci/preview.sh":             {args: `"$VX_STACK" "$VX_PR"`, environment: func(s string) string { return s + "-readonly" }},
+	"scripts/ci/deploy.sh":              {args: `"$VX_STACK"`, writes: true, config: true, environment: func(s string) string { return s }},
+	"scripts/ci/preview.sh":             {args: `"$VX_STACK" "$VX_PR"`, config: true, environment: func(s string) string { return s + "-readonly" }},
 	"scripts/ci/drift.sh":               {args: `"$VX_STACK"`, environment: func(s string) string { return s + "-readonly" }},
-	"scripts/ci/preview-environment.sh": {args: `"$VX_PR"`, writes: true, preview: true, environment: func(string) string { return "previews" }},
+	"scripts/ci/preview-environment.sh": {args: `"$VX_PR"`, writes: true, preview: true, config: true, environment: func(string) string { return "previews" }},
 	"scripts/ci/destroy-preview.sh":     {args: `"$VX_PR"`, writes: true, preview: true, environment: func(string) string { return "previews" }},
 	"scripts/ci/sweep-previews.sh one":  {args: `-stack "$VX_STACK_REF" -pr "$VX_PR" -dry-run="$VX_DRY_RUN"`, writes: true, preview: true, environment: func(string) string { return "previews" }},
 }

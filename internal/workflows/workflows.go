@@ -40,6 +40,8 @@ type Job struct {
 	} `yaml:"strategy"`
 	Steps []Step `yaml:"steps"`
 	Uses  string `yaml:"uses"`
+	// With are the inputs of a reusable workflow's call.
+	With map[string]string `yaml:"with"`
 }
 
 // Concurrency is a concurrency block (a bare string is its group).
@@ -182,6 +184,9 @@ func (j *Job) MatrixValues(key string) ([]string, bool) {
 	}
 	return Strings(n), true
 }
+
+// NeedsJobs are the jobs the job needs (either form).
+func (j *Job) NeedsJobs() []string { return Strings(j.Needs) }
 
 // ChoiceOptions are the options of a workflow_dispatch choice input.
 func (w *Workflow) ChoiceOptions(input string) []string {
