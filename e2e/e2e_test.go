@@ -230,6 +230,11 @@ func (h *harness) checkWorkloads(ctx context.Context, t *testing.T, stack string
 	} else if src != nil {
 		wantCrons = append(wantCrons, env.ResourceName("restore-from-"+src.Environment))
 	}
+	if env.Backup.PointInTime != nil {
+		for _, name := range []string{"pitr-full", "pitr-diff", "pitr-verify", "pitr-check", "pitr-restore"} {
+			wantCrons = append(wantCrons, env.ResourceName(name))
+		}
+	}
 	if env.Storage.TargetIsPreviewStore {
 		wantJobs = append(wantJobs, env.ResourceName("object-store-init"))
 	}
@@ -242,7 +247,8 @@ func (h *harness) checkWorkloads(ctx context.Context, t *testing.T, stack string
 	for _, c := range crons.Items {
 		gotCrons = append(gotCrons, c.Name)
 		suspended := c.Spec.Suspend != nil && *c.Spec.Suspend
-		if wantSuspended := strings.Contains(c.Name, "restore-from-"); suspended != wantSuspended {
+		// Restores run only on demand: their CronJobs are templates.
+		if wantSuspended := strings.Contains(c.Name, "restore"); suspended != wantSuspended {
 			t.Errorf("stack %s: CronJob %s/%s suspended=%v, want %v", stack, ns, c.Name, suspended, wantSuspended)
 		}
 	}

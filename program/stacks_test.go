@@ -68,9 +68,17 @@ func countsWith(base map[string]int, delta map[string]int) map[string]int {
 // a user, its policy and attachment, its key and the Secret carrying it.
 var archiveIdentity = map[string]int{tIamUser: 1, tIamPolicy: 1, tIamAttach: 1, tSecret: 1, tPassword: 1}
 
+// pointInTime is the rest of point-in-time recovery: the certificates (a seed and
+// two Secrets), four scheduled pgBackRest jobs and the restore template, and the
+// two traffic rules of the archive paths.
+var pointInTime = map[string]int{
+	component("ArchiveCertificates"): 1, component("ArchiveJobs"): 1,
+	tPassword: 1, tSecret: 2, tCronJob: 5, tNetPol: 2,
+}
+
 var expectedCounts = map[string]map[string]int{
-	"production": countsWith(persistentCounts, archiveIdentity),
-	"staging":    countsWith(countsWith(persistentCounts, archiveIdentity), map[string]int{tIamUser: 1, tIamPolicy: 1, tIamAttach: 1, tSecret: 1, tPassword: 1, tCronJob: 1}),
+	"production": countsWith(countsWith(persistentCounts, archiveIdentity), pointInTime),
+	"staging":    countsWith(countsWith(countsWith(persistentCounts, archiveIdentity), pointInTime), map[string]int{tIamUser: 1, tIamPolicy: 1, tIamAttach: 1, tSecret: 1, tPassword: 1, tCronJob: 1}),
 	"public":     countsWith(persistentCounts, map[string]int{tDocker: -1}),
 	"previews": {
 		component("Platform"): 1, component("Namespace"): 1, tK8sProvider: 1,
