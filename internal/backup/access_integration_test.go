@@ -6,13 +6,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/virdx/vxplatform-infra/internal/programtest"
 	"io"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/minio/minio-go/v7"
+	"github.com/virdx/vxplatform-infra/internal/testconfig"
 
 	"github.com/virdx/vxplatform-infra/internal/localenv"
 	"github.com/virdx/vxplatform-infra/stacks"
@@ -84,7 +84,7 @@ type storeUnderTest struct {
 func TestAccessMatrixOnRealMinIO(t *testing.T) {
 	var identities []stacks.Identity
 	for _, stack := range accessStacks {
-		env, err := stacks.Load(stack, programtest.ValidConfig(stack))
+		env, err := stacks.Load(stack, testconfig.Valid(stack))
 		if err != nil {
 			t.Fatalf("stacks.Load(%s): %v", stack, err)
 		}

@@ -5,7 +5,7 @@ import (
 	"os"
 	"strconv"
 
-	"github.com/virdx/vxplatform-infra/internal/programtest"
+	"github.com/virdx/vxplatform-infra/internal/testconfig"
 	"github.com/virdx/vxplatform-infra/stacks"
 )
 
@@ -44,7 +44,7 @@ func Config(stack string) stacks.Config {
 
 // ConfigFor is Config with the central MinIO given explicitly (none: zero MinIO).
 func ConfigFor(stack string, store MinIO) stacks.Config {
-	cfg := programtest.With(programtest.ValidConfig(stack), "kubeContext", KubeContext)
+	cfg := testconfig.With(testconfig.Valid(stack), "kubeContext", KubeContext)
 	id, err := stacks.ParseStackName(stack)
 	if err != nil || id.Kind == stacks.KindPreviews {
 		return cfg

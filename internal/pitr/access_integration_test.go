@@ -1,11 +1,12 @@
 //go:build integration
 
-package pitr
+package pitr_test
 
 import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/virdx/vxplatform-infra/internal/pitr"
 	"strings"
 	"testing"
 
@@ -23,10 +24,10 @@ import (
 // version survives, and after the delete markers are removed (the documented
 // undelete) the repository restores the database.
 func TestArchiveConfinedAndHistorySurvivesDeletes(t *testing.T) {
-	r := newRig(t, DefaultArchiveTimeout)
+	r := newRig(t, pitr.DefaultArchiveTimeout)
 	exec1(t, r.dsn("postgres"), ticksTable)
 	exec1(t, r.dsn("postgres"), "INSERT INTO ticks (note) SELECT 'row ' || g FROM generate_series(1, 1000) g")
-	r.backup(t, BackupFull)
+	r.backup(t, pitr.BackupFull)
 	r.check(t)
 	want := ids(t, r.dsn("postgres"), "")
 
@@ -52,7 +53,7 @@ func TestArchiveConfinedAndHistorySurvivesDeletes(t *testing.T) {
 			}
 			var key, secret string
 			if id.Name == owner.Name {
-				key, secret = strings.TrimPrefix(r.keys[0], EnvS3Key+"="), strings.TrimPrefix(r.keys[1], EnvS3KeySecret+"=")
+				key, secret = strings.TrimPrefix(r.keys[0], pitr.EnvS3Key+"="), strings.TrimPrefix(r.keys[1], pitr.EnvS3KeySecret+"=")
 			} else {
 				key, secret = r.minio.identity(t, id)
 			}
@@ -102,13 +103,13 @@ func TestArchiveConfinedAndHistorySurvivesDeletes(t *testing.T) {
 			t.Errorf("%s version %s was destroyed", v.Key, v.VersionID)
 		}
 	}
-	if _, _, err := Inspect(ctx, CommandRunner("pgbackrest", r.restoreEnv()), stanza); err == nil {
+	if _, _, err := pitr.Inspect(ctx, pitr.CommandRunner("pgbackrest", r.restoreEnv()), stanza); err == nil {
 		t.Fatal("the archive identity's deletes should hide the repository from pgBackRest (delete markers), yet it still reads it")
 	}
 	undelete(t, r.minio.admin, bucket, stacks.ArchiveObjectPrefix)
 
 	restored := newRestoredCopy(t)
-	out, code := r.vxpitr(t, r.restoreEnv(EnvTargetTime+"=latest", EnvRestoreDir+"="+restored.DataDir, fmt.Sprintf("%s=%d", EnvVerifyPort, freePort(t))), "restore")
+	out, code := r.vxpitr(t, r.restoreEnv(pitr.EnvTargetTime+"=latest", pitr.EnvRestoreDir+"="+restored.DataDir, fmt.Sprintf("%s=%d", pitr.EnvVerifyPort, freePort(t))), "restore")
 	if code != 0 {
 		t.Fatalf("restore after the undelete: exit %d\n%s", code, out)
 	}

@@ -1,10 +1,11 @@
 //go:build integration
 
-package pitr
+package pitr_test
 
 import (
 	"context"
 	"fmt"
+	"github.com/virdx/vxplatform-infra/internal/pitr"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -28,7 +29,7 @@ func BenchmarkBackupAndRestore(b *testing.B) {
 			b.Fatalf("VXPITR_BENCH_SCALE=%q: a pgbench scale of at least 1 (67 is about 1 GB)", v)
 		}
 	}
-	r := newRig(b, DefaultArchiveTimeout)
+	r := newRig(b, pitr.DefaultArchiveTimeout)
 	run(b, nil, filepath.Join(r.pgBin(), "pgbench"), "-i", "-q", "-s", strconv.Itoa(scale), "-h", "127.0.0.1", "-p", strconv.Itoa(r.servers.Postgres.Port), "-U", "postgres", "postgres")
 	var size int64
 	conn, err := pgx.Connect(context.Background(), r.dsn("postgres"))
@@ -44,7 +45,7 @@ func BenchmarkBackupAndRestore(b *testing.B) {
 
 	timed := func(f func()) time.Duration { start := time.Now(); f(); return time.Since(start) }
 	b.ResetTimer()
-	pgbackrestBackup := timed(func() { r.backup(b, BackupFull) })
+	pgbackrestBackup := timed(func() { r.backup(b, pitr.BackupFull) })
 	tarDir := ownedDir(b, "basebackup")
 	basebackup := timed(func() {
 		run(b, nil, filepath.Join(r.pgBin(), "pg_basebackup"), "-h", "127.0.0.1", "-p", strconv.Itoa(r.servers.Postgres.Port), "-U", "postgres",
@@ -52,7 +53,7 @@ func BenchmarkBackupAndRestore(b *testing.B) {
 	})
 	restoreDir := filepath.Join(ownedDir(b, "restore"), "pgdata")
 	restore := timed(func() {
-		out, code := r.vxpitr(b, r.restoreEnv(EnvTargetTime+"=latest", EnvRestoreDir+"="+restoreDir, fmt.Sprintf("%s=%d", EnvVerifyPort, freePort(b))), "restore")
+		out, code := r.vxpitr(b, r.restoreEnv(pitr.EnvTargetTime+"=latest", pitr.EnvRestoreDir+"="+restoreDir, fmt.Sprintf("%s=%d", pitr.EnvVerifyPort, freePort(b))), "restore")
 		if code != 0 {
 			b.Fatalf("restore: exit %d\n%s", code, out)
 		}

@@ -1,10 +1,11 @@
 //go:build integration
 
-package pitr
+package pitr_test
 
 import (
 	"context"
 	"fmt"
+	"github.com/virdx/vxplatform-infra/internal/pitr"
 	"os"
 	"path/filepath"
 	"sort"
@@ -124,11 +125,11 @@ func describe(ids []int64) string {
 // (track_commit_timestamp, which the settings turn on), so rows committed
 // while T is taken are classified exactly, not guessed from the client clock.
 func TestRestoreToPointInTime(t *testing.T) {
-	r := newRig(t, DefaultArchiveTimeout)
+	r := newRig(t, pitr.DefaultArchiveTimeout)
 	exec1(t, r.dsn("postgres"), ticksTable)
 	w := startWriter(t, r.dsn("postgres"))
 	time.Sleep(2 * time.Second)
-	r.backup(t, BackupFull)
+	r.backup(t, pitr.BackupFull)
 	afterBackup := w.count()
 	time.Sleep(2 * time.Second)
 	target := time.Now().UTC()
@@ -147,7 +148,7 @@ func TestRestoreToPointInTime(t *testing.T) {
 	}
 
 	restored := newRestoredCopy(t)
-	out, code := r.vxpitr(t, r.restoreEnv(EnvTargetTime+"="+target.Format(time.RFC3339Nano), EnvRestoreDir+"="+restored.DataDir, fmt.Sprintf("%s=%d", EnvVerifyPort, freePort(t))), "restore")
+	out, code := r.vxpitr(t, r.restoreEnv(pitr.EnvTargetTime+"="+target.Format(time.RFC3339Nano), pitr.EnvRestoreDir+"="+restored.DataDir, fmt.Sprintf("%s=%d", pitr.EnvVerifyPort, freePort(t))), "restore")
 	if code != 0 {
 		t.Fatalf("vxpitr restore to %s: exit %d\n%s", target.Format(time.RFC3339Nano), code, out)
 	}
@@ -161,9 +162,9 @@ func TestRestoreToPointInTime(t *testing.T) {
 // A target outside the archive is refused before anything is restored, and a
 // restore never goes into a directory that holds anything.
 func TestRestoreRefusedOutsideTheArchive(t *testing.T) {
-	r := newRig(t, DefaultArchiveTimeout)
+	r := newRig(t, pitr.DefaultArchiveTimeout)
 	exec1(t, r.dsn("postgres"), ticksTable)
-	r.backup(t, BackupFull)
+	r.backup(t, pitr.BackupFull)
 	r.check(t)
 	occupied := ownedDir(t, "occupied")
 	if err := os.WriteFile(filepath.Join(occupied, "PG_VERSION"), []byte("15\n"), 0o600); err != nil {
@@ -184,7 +185,7 @@ func TestRestoreRefusedOutsideTheArchive(t *testing.T) {
 			if dir == "" {
 				dir = filepath.Join(ownedDir(t, "restore"), "pgdata")
 			}
-			out, code := r.vxpitr(t, r.restoreEnv(EnvTargetTime+"="+c.target, EnvRestoreDir+"="+dir), "restore")
+			out, code := r.vxpitr(t, r.restoreEnv(pitr.EnvTargetTime+"="+c.target, pitr.EnvRestoreDir+"="+dir), "restore")
 			if code != c.code || !strings.Contains(out, c.want) {
 				t.Fatalf("exit %d (want %d), output must contain %q:\n%s", code, c.code, c.want, out)
 			}
@@ -202,8 +203,8 @@ func TestRestoreRefusedOutsideTheArchive(t *testing.T) {
 // The monitoring CronJob's check on a real repository: quiet while backups and
 // WAL are fresh, loud (exit 1, every exceeded bound named) once they are not.
 func TestFreshnessCheck(t *testing.T) {
-	r := newRig(t, DefaultArchiveTimeout)
-	r.backup(t, BackupFull)
+	r := newRig(t, pitr.DefaultArchiveTimeout)
+	r.backup(t, pitr.BackupFull)
 	r.check(t)
 	cases := []struct {
 		name, backupAge, walAge string
@@ -217,24 +218,24 @@ func TestFreshnessCheck(t *testing.T) {
 	}
 	t.Run("archiving broken", func(t *testing.T) {
 		// The job's key is wrong: pgbackrest check cannot reach the repository.
-		out, code := r.vxpitr(t, append(r.job, EnvS3KeySecret+"=wrong-secret"), "check")
+		out, code := r.vxpitr(t, append(r.job, pitr.EnvS3KeySecret+"=wrong-secret"), "check")
 		if code != 1 || !strings.Contains(out, "archiving is broken: pgbackrest check") {
 			t.Fatalf("exit %d, want 1 naming the broken archive:\n%s", code, out)
 		}
 	})
 	t.Run("sidecar with a wrong key", func(t *testing.T) {
-		env := r.settings.SidecarEnv(TLSServer{Address: "127.0.0.1", Port: freePort(t), CertFile: "/nonexistent", KeyFile: "/nonexistent", CAFile: "/nonexistent", ClientCN: "x"})
+		env := r.settings.SidecarEnv(pitr.TLSServer{Address: "127.0.0.1", Port: freePort(t), CertFile: "/nonexistent", KeyFile: "/nonexistent", CAFile: "/nonexistent", ClientCN: "x"})
 		env["VX_PG_BIN_DIR"], env["VX_STANZA_ATTEMPTS"] = r.pgBin(), "1"
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
-		out, err := asPostgres(ctx, append(EnvList(env), r.keys[0], EnvS3KeySecret+"=wrong-secret", r.keys[2]), tools.sidecar).CombinedOutput()
+		out, err := asPostgres(ctx, append(pitr.EnvList(env), r.keys[0], pitr.EnvS3KeySecret+"=wrong-secret", r.keys[2]), tools.sidecar).CombinedOutput()
 		if err == nil || !strings.Contains(string(out), "WAL is NOT being archived") {
 			t.Fatalf("the sidecar must fail loudly with a wrong key, got %v:\n%s", err, out)
 		}
 	})
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			out, code := r.vxpitr(t, append(r.job, EnvMaxBackupAge+"="+c.backupAge, EnvMaxWALAge+"="+c.walAge), "check")
+			out, code := r.vxpitr(t, append(r.job, pitr.EnvMaxBackupAge+"="+c.backupAge, pitr.EnvMaxWALAge+"="+c.walAge), "check")
 			if code != c.code {
 				t.Fatalf("exit %d, want %d:\n%s", code, c.code, out)
 			}
@@ -252,11 +253,11 @@ func TestFreshnessCheck(t *testing.T) {
 // archive_timeout before the kill. The loss is measured and printed: it is the
 // recovery point of the setup as shipped (archive_timeout 60 s).
 func TestKillDuringWritesRestoreLatest(t *testing.T) {
-	r := newRig(t, DefaultArchiveTimeout)
+	r := newRig(t, pitr.DefaultArchiveTimeout)
 	exec1(t, r.dsn("postgres"), ticksTable)
 	w := startWriter(t, r.dsn("postgres"))
-	r.backup(t, BackupFull)
-	time.Sleep(DefaultArchiveTimeout + 20*time.Second)
+	r.backup(t, pitr.BackupFull)
+	time.Sleep(pitr.DefaultArchiveTimeout + 20*time.Second)
 	r.crash(t)
 	// Taken once the server is gone: every row acknowledged before is counted
 	// against the recovery point (an upper bound of the instant of the crash).
@@ -265,7 +266,7 @@ func TestKillDuringWritesRestoreLatest(t *testing.T) {
 	time.Sleep(2 * time.Second)
 
 	restoredCopy := newRestoredCopy(t)
-	out, code := r.vxpitr(t, r.restoreEnv(EnvTargetTime+"=latest", EnvRestoreDir+"="+restoredCopy.DataDir, fmt.Sprintf("%s=%d", EnvVerifyPort, freePort(t))), "restore")
+	out, code := r.vxpitr(t, r.restoreEnv(pitr.EnvTargetTime+"=latest", pitr.EnvRestoreDir+"="+restoredCopy.DataDir, fmt.Sprintf("%s=%d", pitr.EnvVerifyPort, freePort(t))), "restore")
 	if code != 0 {
 		t.Fatalf("vxpitr restore latest: exit %d\n%s", code, out)
 	}
@@ -282,7 +283,7 @@ func TestKillDuringWritesRestoreLatest(t *testing.T) {
 			newestRestored = acked
 		case !restored[id]:
 			lost = append(lost, acked)
-			if killed.Sub(acked) > DefaultArchiveTimeout {
+			if killed.Sub(acked) > pitr.DefaultArchiveTimeout {
 				missingOld = append(missingOld, id)
 			}
 		}
@@ -290,11 +291,11 @@ func TestKillDuringWritesRestoreLatest(t *testing.T) {
 	sort.Slice(missingOld, func(i, j int) bool { return missingOld[i] < missingOld[j] })
 	rpo := killed.Sub(newestRestored)
 	fmt.Printf("RPO: %.1f s of committed writes lost at an unclean kill (%d of %d acknowledged rows; archive_timeout %s)\n",
-		rpo.Seconds(), len(lost), len(w.acks), DefaultArchiveTimeout)
+		rpo.Seconds(), len(lost), len(w.acks), pitr.DefaultArchiveTimeout)
 	if len(missingOld) > 0 {
-		t.Fatalf("rows committed more than %s before the kill are missing: %s", DefaultArchiveTimeout, describe(missingOld))
+		t.Fatalf("rows committed more than %s before the kill are missing: %s", pitr.DefaultArchiveTimeout, describe(missingOld))
 	}
-	if rpo > DefaultArchiveTimeout+5*time.Second {
-		t.Fatalf("RPO %.1f s exceeds archive_timeout %s", rpo.Seconds(), DefaultArchiveTimeout)
+	if rpo > pitr.DefaultArchiveTimeout+5*time.Second {
+		t.Fatalf("RPO %.1f s exceeds archive_timeout %s", rpo.Seconds(), pitr.DefaultArchiveTimeout)
 	}
 }

@@ -1,6 +1,6 @@
 //go:build integration
 
-package pitr
+package pitr_test
 
 // The servers of the point-in-time-recovery tests, all real and all private to
 // one test. scripts/test-servers.sh (through internal/localenv) starts and
@@ -13,10 +13,13 @@ package pitr
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"github.com/virdx/vxplatform-infra/internal/programtest"
+	"github.com/virdx/vxplatform-infra/internal/pitr"
+	"github.com/virdx/vxplatform-infra/internal/pki"
+	"github.com/virdx/vxplatform-infra/internal/testconfig"
 	"net"
 	"net/http"
 	"os"
@@ -296,7 +299,7 @@ func (s *minioServer) identity(t testing.TB, id stacks.Identity) (key, secret st
 
 func environment(t testing.TB, stack string) stacks.Environment {
 	t.Helper()
-	env, err := stacks.Load(stack, programtest.ValidConfig(stack))
+	env, err := stacks.Load(stack, testconfig.Valid(stack))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,7 +328,7 @@ var productionDurability = []string{"fsync=on", "synchronous_commit=on", "full_p
 type rig struct {
 	servers  *localenv.Servers
 	minio    *minioServer
-	settings Settings
+	settings pitr.Settings
 	keys     []string // the archive identity's keys, as the Secret hands them in
 	job      []string // the environment of a backup CronJob
 }
@@ -345,11 +348,11 @@ func newRig(t testing.TB, archiveTimeout time.Duration) *rig {
 	key, secret := r.minio.identity(t, id)
 	// The keys as the Secret hands them in, and a lock directory of this
 	// database's own (in a pod, /tmp is the container's).
-	r.keys = []string{EnvS3Key + "=" + key, EnvS3KeySecret + "=" + secret, "PGBACKREST_LOCK_PATH=" + ownedDir(t, "lock")}
+	r.keys = []string{pitr.EnvS3Key + "=" + key, pitr.EnvS3KeySecret + "=" + secret, "PGBACKREST_LOCK_PATH=" + ownedDir(t, "lock")}
 	pg := servers.Postgres
-	r.settings = Settings{
+	r.settings = pitr.Settings{
 		Stanza:            stanza,
-		Repo:              Repository{Endpoint: servers.MinIO.Endpoint, Bucket: env.Backup.Bucket, Prefix: stacks.ArchiveObjectPrefix, VerifyTLS: true, CAFile: servers.MinIO.CAFile},
+		Repo:              pitr.Repository{Endpoint: servers.MinIO.Endpoint, Bucket: env.Backup.Bucket, Prefix: stacks.ArchiveObjectPrefix, VerifyTLS: true, CAFile: servers.MinIO.CAFile},
 		ArchiveTimeout:    archiveTimeout,
 		RetentionFullDays: 30, RetentionDiff: 7,
 		DataDir: pg.DataDir, SocketDir: pg.SocketDir, Port: pg.Port,
@@ -365,14 +368,14 @@ func newRig(t testing.TB, archiveTimeout time.Duration) *rig {
 	}
 	control(t, servers.Start, localenv.PostgresServer)
 
-	serverCert, serverKey := r.certificate(t, "pgbackrest-server", "localhost", "DNS:localhost")
-	clientCert, clientKey := r.certificate(t, "pgbackrest-client", "vx-backup-job", "DNS:vx-backup-job")
+	// The program's own certificates (internal/pki, as components/archivecertificates.go
+	// issues them): pgBackRest must accept their Ed25519 keys on both ends.
+	link := r.linkCertificates(t)
 	tlsPort := freePort(t)
-	ca := servers.MinIO.CAFile // the instance's one CA signed every certificate
-	sidecarEnv := r.settings.SidecarEnv(TLSServer{Address: "127.0.0.1", Port: tlsPort, CertFile: serverCert, KeyFile: serverKey, CAFile: ca, ClientCN: "vx-backup-job"})
+	sidecarEnv := r.settings.SidecarEnv(pitr.TLSServer{Address: "127.0.0.1", Port: tlsPort, CertFile: link.serverCert, KeyFile: link.serverKey, CAFile: link.ca, ClientCN: linkClientCN})
 	sidecarEnv["VX_PG_BIN_DIR"] = r.pgBin()
 	sidecarEnv["VX_STANZA_ATTEMPTS"] = "1"
-	background(t, filepath.Join(ownedDir(t, "sidecar"), "sidecar.log"), asPostgres(ctx, append(EnvList(sidecarEnv), r.keys...), tools.sidecar))
+	background(t, filepath.Join(ownedDir(t, "sidecar"), "sidecar.log"), asPostgres(ctx, append(pitr.EnvList(sidecarEnv), r.keys...), tools.sidecar))
 	waitFor(t, "the pgBackRest sidecar's TLS server", 3*time.Minute, func() bool {
 		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", tlsPort))
 		if err == nil {
@@ -380,26 +383,47 @@ func newRig(t testing.TB, archiveTimeout time.Duration) *rig {
 		}
 		return err == nil
 	})
-	jobEnv := r.settings.BackupJobEnv(TLSClient{Host: "localhost", Port: tlsPort, CertFile: clientCert, KeyFile: clientKey, CAFile: ca})
+	jobEnv := r.settings.BackupJobEnv(pitr.TLSClient{Host: "localhost", Port: tlsPort, CertFile: link.clientCert, KeyFile: link.clientKey, CAFile: link.ca})
 	// Another pod in production: its own lock directory.
-	r.job = append(append(EnvList(jobEnv), r.keys...), "PGBACKREST_LOCK_PATH="+ownedDir(t, "job-lock"))
+	r.job = append(append(pitr.EnvList(jobEnv), r.keys...), "PGBACKREST_LOCK_PATH="+ownedDir(t, "job-lock"))
 	return r
 }
 
-// certificate is a certificate and key signed by the test servers' CA,
-// readable by the postgres user.
-func (r *rig) certificate(t testing.TB, name, cn, san string) (cert, key string) {
+// linkClientCN is the CN the program gives the jobs' certificate.
+const linkClientCN = "vx-backup-job"
+
+type linkFiles struct{ ca, serverCert, serverKey, clientCert, clientKey string }
+
+// linkCertificates writes a pki bundle for "localhost" (the sidecar listens on
+// 127.0.0.1 here) into files only the postgres user can read.
+func (r *rig) linkCertificates(t testing.TB) linkFiles {
 	t.Helper()
-	cert, key, err := r.servers.IssueCertificate(context.Background(), name, cn, san)
+	seed := make([]byte, pki.MinSeedLength)
+	if _, err := rand.Read(seed); err != nil {
+		t.Fatal(err)
+	}
+	b, err := pki.Issue(seed, pki.Request{Authority: "vxplatform test pgBackRest CA", ServerNames: []string{"localhost"}, ClientCN: linkClientCN})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return cert, key
+	dir := ownedDir(t, "link-tls")
+	write := func(name, content string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		chownPostgres(t, path)
+		return path
+	}
+	return linkFiles{
+		ca: write("ca.crt", b.CACert), serverCert: write("server.crt", b.ServerCert), serverKey: write("server.key", b.ServerKey),
+		clientCert: write("client.crt", b.ClientCert), clientKey: write("client.key", b.ClientKey),
+	}
 }
 
 func (r *rig) pgBin() string { return r.servers.Postgres.BinDir }
 
-func (r *rig) dbEnv() []string { return append(EnvList(r.settings.DatabaseEnv()), r.keys...) }
+func (r *rig) dbEnv() []string { return append(pitr.EnvList(r.settings.DatabaseEnv()), r.keys...) }
 
 func (r *rig) dsn(db string) string { return r.servers.Postgres.ConnString(db) }
 
@@ -409,9 +433,9 @@ func (r *rig) crash(t testing.TB) { control(t, r.servers.Crash, localenv.Postgre
 
 // backup runs a scheduled backup the way its CronJob does, from outside the
 // database "pod": repository directly, data directory through the sidecar.
-func (r *rig) backup(t testing.TB, kind BackupType) {
+func (r *rig) backup(t testing.TB, kind pitr.BackupType) {
 	t.Helper()
-	cmd := BackupCommand(kind)
+	cmd := pitr.BackupCommand(kind)
 	run(t, r.job, cmd[0], append([]string{"--start-fast"}, cmd[1:]...)...)
 }
 
@@ -424,7 +448,7 @@ func (r *rig) check(t testing.TB) { run(t, r.job, "pgbackrest", "check") }
 func (r *rig) restoreEnv(extra ...string) []string {
 	env := r.settings.RepositoryEnv()
 	env["VXPITR_PG_BIN_DIR"] = r.pgBin()
-	return append(append(EnvList(env), r.keys...), extra...)
+	return append(append(pitr.EnvList(env), r.keys...), extra...)
 }
 
 // vxpitr runs the command under test as the postgres user.

@@ -16,6 +16,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 	"google.golang.org/protobuf/types/known/emptypb"
 
+	"github.com/virdx/vxplatform-infra/internal/testconfig"
 	"github.com/virdx/vxplatform-infra/program"
 	"github.com/virdx/vxplatform-infra/stacks"
 )
@@ -153,7 +154,7 @@ func (m *recorder) addSecret(s string) {
 
 // KubeContexts are the contexts of the kubeconfig the program sees under mocks;
 // ValidConfig names the first.
-var KubeContexts = []string{"vx-cluster", "vx-other"}
+var KubeContexts = []string{testconfig.KubeContext, "vx-other"}
 
 // kubeconfig stands for the machine's kubeconfig, so that runs under mocks do
 // not depend on it.
@@ -161,52 +162,14 @@ func kubeconfig() (program.Kubeconfig, error) {
 	return program.Kubeconfig{Files: []string{"programtest-kubeconfig"}, Searched: []string{"programtest-kubeconfig"}, Contexts: KubeContexts}, nil
 }
 
-// SecretConfigValue is what ValidConfig sets for each secret config key.
-func SecretConfigValue(key string) string { return "config-secret-" + key }
-
-// ValidConfig is a complete, valid config for a stack.
-func ValidConfig(stack string) stacks.Config {
-	id, err := stacks.ParseStackName(stack)
-	if err != nil {
-		panic(err)
-	}
-	cfg := stacks.Config{"kubeContext": KubeContexts[0]}
-	if id.Kind == stacks.KindPreviews {
-		return cfg
-	}
-	for k, v := range map[string]string{
-		"frontendTag": "v1.4.2", "apiTag": "v1.4.2", "backupTag": "v0.3.0",
-		"s3Endpoint": "192.168.10.101:10000", "s3UseTLS": "true",
-		"minioUser": SecretConfigValue("minioUser"), "minioPassword": SecretConfigValue("minioPassword"),
-	} {
-		cfg[k] = v
-	}
-	if id.Kind.ArchivesWAL() {
-		cfg["databaseTag"] = "v0.2.0"
-	}
-	return cfg
-}
-
-// With returns a copy of cfg with key/value pairs set; Without one with keys removed.
-func With(cfg stacks.Config, kv ...string) stacks.Config {
-	out := stacks.Config{}
-	for k, v := range cfg {
-		out[k] = v
-	}
-	for i := 0; i+1 < len(kv); i += 2 {
-		out[kv[i]] = kv[i+1]
-	}
-	return out
-}
-
-// Without returns a copy of cfg without the keys.
-func Without(cfg stacks.Config, keys ...string) stacks.Config {
-	out := With(cfg)
-	for _, k := range keys {
-		delete(out, k)
-	}
-	return out
-}
+// The config helpers live in internal/testconfig, which imports nothing of the
+// program, so that packages the program imports can use them in their tests.
+var (
+	SecretConfigValue = testconfig.SecretValue
+	ValidConfig       = testconfig.Valid
+	With              = testconfig.With
+	Without           = testconfig.Without
+)
 
 // RunProgram runs the real program for a stack under mocks. extra, if given, runs
 // after the program in the same context (tests add deliberate misconfigurations).
