@@ -72,6 +72,10 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 
+	step(t, "production's and staging's pgBackRest jobs and sidecars, with the certificates the engine wrote, complete mutual TLS, each only with its own", func(t *testing.T) {
+		h.checkArchiveLinks(ctx, t, cfgs)
+	})
+
 	step(t, "the engine created every bucket and central identity on MinIO, each user with exactly its own policy", func(t *testing.T) {
 		h.checkIdentitiesOnMinIO(ctx, t, cfgs)
 	})
