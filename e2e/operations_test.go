@@ -350,8 +350,17 @@ func jobComplete(j *batchv1.Job) bool {
 // is undone.
 func (h *harness) checkDriftScript(ctx context.Context, t *testing.T) {
 	const ns, policy = "data-platform-production", "default-deny"
+	// The drift job runs on a fresh checkout, which holds none of the config the
+	// deploy job set (image tags, secrets): the check must use the last update's.
+	stackConfig := filepath.Join(h.env.Dir, "work", "Pulumi.production.yaml")
+	if err := os.Remove(stackConfig); err != nil {
+		t.Fatalf("the earlier jobs' stack config: %v", err)
+	}
 	if r := h.runScript(t, nil, "drift.sh", "production"); r.exit != 0 {
-		t.Fatalf("drift.sh production on the stack as deployed: %s", r)
+		t.Fatalf("drift.sh production on the stack as deployed, from a checkout without its config: %s", r)
+	}
+	if refreshed, err := os.ReadFile(stackConfig); err != nil || !strings.Contains(string(refreshed), "data-platform:frontendTag") {
+		t.Errorf("drift.sh did not take the config of production's last update (%v):\n%s", err, refreshed)
 	}
 	edit := func(policyTypes string) {
 		t.Helper()

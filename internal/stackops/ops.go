@@ -125,7 +125,19 @@ func (w *Workspace) Outputs(ctx context.Context, ref string) (auto.OutputMap, er
 // objects back: drift when there are any. The CLI fails on changes too, so the
 // error is nil exactly when nothing drifted; a failure without reported changes
 // is an error of its own and never reads as "no drift".
+//
+// The program runs with the config of the stack's last update (pulumi config
+// refresh), not the checkout's: the deploy job sets image tags and secrets at
+// deploy time and commits none of them, so a fresh checkout could not even load
+// the stack, and any other config would report its own differences as drift.
 func (w *Workspace) Drift(ctx context.Context, ref string) (Report, error) {
+	st, err := w.stack(ctx, ref, false)
+	if err != nil {
+		return Report{Operation: "drift check"}, err
+	}
+	if _, err := st.RefreshConfig(ctx); err != nil {
+		return Report{Operation: "drift check"}, fmt.Errorf("the config of stack %s's last update (pulumi config refresh): %w", ref, err)
+	}
 	r, err := w.Preview(ctx, ref, PreviewOptions{Refresh: true, ExpectNoChanges: true})
 	r.Operation = "drift check"
 	return r, err

@@ -2,7 +2,9 @@
 # drift.sh STACK - drift detection: pulumi preview --refresh --expect-no-changes
 # of a long-lived stack through the policy pack. Exit 0: the live objects match
 # the program; exit 2: drift, the drifted resources are listed (and written to
-# the job summary); exit 1: the check itself failed. Environment: common.sh.
+# the job summary); exit 1: the check itself failed. The program runs with the
+# config of the stack's last update (pulumi config refresh): a fresh checkout
+# holds none of the deploy-time config. Environment: common.sh.
 set -euo pipefail
 _VX_NAME=ci-drift
 # shellcheck source=SCRIPTDIR/common.sh
