@@ -12,9 +12,9 @@ import (
 	"testing"
 
 	"github.com/minio/minio-go/v7"
-	"github.com/virdx/vxplatform-infra/internal/testconfig"
 
 	"github.com/virdx/vxplatform-infra/internal/localenv"
+	"github.com/virdx/vxplatform-infra/internal/testconfig"
 	"github.com/virdx/vxplatform-infra/stacks"
 )
 

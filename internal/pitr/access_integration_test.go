@@ -6,12 +6,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/virdx/vxplatform-infra/internal/pitr"
 	"strings"
 	"testing"
 
 	"github.com/minio/minio-go/v7"
 
+	"github.com/virdx/vxplatform-infra/internal/pitr"
 	"github.com/virdx/vxplatform-infra/stacks"
 )
 

@@ -5,7 +5,6 @@ package pitr_test
 import (
 	"context"
 	"fmt"
-	"github.com/virdx/vxplatform-infra/internal/pitr"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,6 +12,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/virdx/vxplatform-infra/internal/pitr"
 )
 
 // BenchmarkBackupAndRestore measures, in one run on one machine: a full

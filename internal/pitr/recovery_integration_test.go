@@ -5,7 +5,6 @@ package pitr_test
 import (
 	"context"
 	"fmt"
-	"github.com/virdx/vxplatform-infra/internal/pitr"
 	"os"
 	"path/filepath"
 	"sort"
@@ -15,6 +14,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/virdx/vxplatform-infra/internal/pitr"
 )
 
 // writer commits one row at a time, continuously, and remembers when each

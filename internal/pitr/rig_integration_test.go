@@ -17,9 +17,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"github.com/virdx/vxplatform-infra/internal/pitr"
-	"github.com/virdx/vxplatform-infra/internal/pki"
-	"github.com/virdx/vxplatform-infra/internal/testconfig"
 	"net"
 	"net/http"
 	"os"
@@ -37,6 +34,9 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/virdx/vxplatform-infra/internal/localenv"
+	"github.com/virdx/vxplatform-infra/internal/pitr"
+	"github.com/virdx/vxplatform-infra/internal/pki"
+	"github.com/virdx/vxplatform-infra/internal/testconfig"
 	"github.com/virdx/vxplatform-infra/stacks"
 )
 
