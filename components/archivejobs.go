@@ -79,7 +79,7 @@ func NewArchiveJobs(ctx *pulumi.Context, name string, args *ArchiveJobsArgs, opt
 	// request ConfigMap: the Job fails, naming what is missing, without them.
 	restore, err := batchv1.NewCronJob(ctx, name+"-pitr-restore", &batchv1.CronJobArgs{
 		Metadata: objectMeta(env, "pitr-restore", partArchive),
-		Spec:     cronSpec("0 0 1 1 *", true, restoreJob(env, args)),
+		Spec:     onDemandSpec(restoreJob(env, args)),
 	}, childOpts...)
 	if err != nil {
 		return nil, err

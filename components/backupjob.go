@@ -79,11 +79,9 @@ func NewBackupJob(ctx *pulumi.Context, name string, args *BackupJobArgs, opts ..
 			}
 			component.Restore = job.Metadata.Name().Elem()
 		} else {
-			// A suspended CronJob is the template of an on-demand restore:
-			// kubectl create job --from=cronjob/<name> <job-name>.
 			cron, err := batchv1.NewCronJob(ctx, name+"-restore", &batchv1.CronJobArgs{
 				Metadata: objectMeta(env, objectName, partRestore),
-				Spec:     cronSpec("0 0 1 1 *", true, restore),
+				Spec:     onDemandSpec(restore),
 			}, childOpts...)
 			if err != nil {
 				return nil, err
@@ -98,6 +96,13 @@ func NewBackupJob(ctx *pulumi.Context, name string, args *BackupJobArgs, opts ..
 		return nil, err
 	}
 	return component, nil
+}
+
+// onDemandSpec is a suspended CronJob: the template of a Job that an operator
+// starts by hand (kubectl create job --from=cronjob/<name>). Its schedule never
+// fires while it is suspended.
+func onDemandSpec(job *batchv1.JobTemplateSpecArgs) *batchv1.CronJobSpecArgs {
+	return cronSpec("0 0 1 1 *", true, job)
 }
 
 func cronSpec(schedule string, suspended bool, job *batchv1.JobTemplateSpecArgs) *batchv1.CronJobSpecArgs {

@@ -149,11 +149,13 @@ func postgresSpec(env stacks.Environment, args *PostgresArgs, serviceName string
 		Readiness:     isReady,
 		Liveness:      execProbe(30, "pg_isready", "-h", "127.0.0.1", "-U", postgresUser, "-d", postgresDatabase),
 		WritablePaths: []string{"/var/run/postgresql", "/tmp"},
-		Mounts:        corev1.VolumeMountArray{corev1.VolumeMountArgs{Name: pulumi.String("data"), MountPath: pulumi.String(postgresData)}},
+		Mounts:        corev1.VolumeMountArray{dataMount},
 	}
-	pod := podSpec(podArgs{RunAsUser: postgresUID, Containers: []containerSpec{container}})
+	var pod *corev1.PodSpecArgs
 	if args.Archive != nil {
 		pod = archivingPodSpec(env, args, container)
+	} else {
+		pod = podSpec(podArgs{RunAsUser: postgresUID, Containers: []containerSpec{container}})
 	}
 	return &appsv1.StatefulSetSpecArgs{
 		ServiceName: pulumi.String(serviceName),
@@ -172,6 +174,9 @@ func postgresSpec(env stacks.Environment, args *PostgresArgs, serviceName string
 		}},
 	}
 }
+
+// dataMount is the database volume where the server and its sidecar expect it.
+var dataMount = corev1.VolumeMountArgs{Name: pulumi.String("data"), MountPath: pulumi.String(postgresData)}
 
 // claimRetention is the StatefulSet's policy for a claim when the set is deleted.
 func claimRetention(vol stacks.Volume) string {
@@ -212,7 +217,7 @@ func archivingPodSpec(env stacks.Environment, args *PostgresArgs, database conta
 		Liveness:      listening,
 		WritablePaths: []string{"/tmp"},
 		Mounts: corev1.VolumeMountArray{
-			corev1.VolumeMountArgs{Name: pulumi.String("data"), MountPath: pulumi.String(postgresData)},
+			dataMount,
 			socket, tlsMount(),
 		},
 	}
